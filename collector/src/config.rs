@@ -1,0 +1,364 @@
+//! `pulso.toml`: read in two steps, raw (serde, unknown keys refused) then checked
+//! into [`Settings`], with errors that name the file, the line and the field.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use survey::{ClientConfig, Survey, check_partition};
+
+/// The checked configuration the collector runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    /// Folder holding `pulso.js` and `widget/` (the output of `cargo xtask widget`).
+    pub assets_dir: PathBuf,
+    pub sites: BTreeMap<String, Site>,
+}
+
+/// A site that may embed the widget.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub key: String,
+    /// Origins (`scheme://host[:port]`) whose pages may post answers for this site.
+    pub origins: Vec<String>,
+    /// Bearer token for exports; `None` means exports of this site are closed.
+    pub export_token: Option<Secret>,
+    pub surveys: Vec<Survey>,
+}
+
+impl Site {
+    pub fn survey(&self, id: &str) -> Option<&Survey> {
+        self.surveys.iter().find(|s| s.id == id)
+    }
+
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+    }
+
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            site: self.key.clone(),
+            surveys: self.surveys.clone(),
+        }
+    }
+}
+
+/// A secret whose `Debug` never shows it, so it cannot end up in a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    sites: BTreeMap<String, toml::Spanned<RawSite>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    database_url: Option<String>,
+    assets_dir: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    #[serde(default)]
+    origins: Vec<toml::Spanned<String>>,
+    export_token: Option<String>,
+    #[serde(default)]
+    surveys: Vec<toml::Spanned<Survey>>,
+}
+
+/// A configuration error, located in the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {field}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based line; 0 when the error is not tied to a place in the file.
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://pulso.db";
+
+/// Reads and checks a config file, then applies `PULSO_*` environment overrides.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let mut settings = parse(&path.display().to_string(), &text)?;
+    // Relative paths in the file are relative to the file, like most tools do.
+    let base = path.parent().unwrap_or(Path::new("."));
+    if settings.assets_dir.is_relative() {
+        settings.assets_dir = base.join(&settings.assets_dir);
+    }
+    apply_env(&mut settings, |k| std::env::var(k).ok());
+    Ok(settings)
+}
+
+/// Environment overrides: `PULSO_LISTEN`, `PULSO_DATABASE_URL`, `PULSO_ASSETS_DIR`,
+/// and `PULSO_SITE_<KEY>_TOKEN` (key upper-cased, `-` as `_`) for export tokens.
+pub fn apply_env(settings: &mut Settings, var: impl Fn(&str) -> Option<String>) {
+    if let Some(v) = var("PULSO_LISTEN") {
+        settings.listen = v;
+    }
+    if let Some(v) = var("PULSO_DATABASE_URL") {
+        settings.database_url = v;
+    }
+    if let Some(v) = var("PULSO_ASSETS_DIR") {
+        settings.assets_dir = v.into();
+    }
+    for site in settings.sites.values_mut() {
+        let name = format!(
+            "PULSO_SITE_{}_TOKEN",
+            site.key.to_uppercase().replace('-', "_")
+        );
+        if let Some(v) = var(&name).filter(|v| !v.is_empty()) {
+            site.export_token = Some(Secret(v));
+        }
+    }
+}
+
+/// Parses and checks the text of a config file; `file` is only used in errors.
+pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let error = |offset: Option<usize>, field: String, message: String| ConfigError {
+        file: file.to_owned(),
+        line: offset.map_or(0, line_of),
+        field,
+        message,
+    };
+
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let message = e.message().to_owned();
+        error(e.span().map(|s| s.start), String::from("(syntax)"), message)
+    })?;
+
+    let mut sites = BTreeMap::new();
+    for (key, spanned) in raw.sites {
+        let at = Some(spanned.span().start);
+        let raw_site = spanned.into_inner();
+        let field = |name: &str| format!("sites.{key}.{name}");
+        if !is_key(&key) {
+            return Err(error(
+                at,
+                format!("sites.{key}"),
+                "site keys are letters, digits, '-' or '_'".into(),
+            ));
+        }
+        let mut origins = Vec::new();
+        for origin in raw_site.origins {
+            let span = origin.span().start;
+            let origin = origin.into_inner();
+            if !is_origin(&origin) {
+                return Err(error(
+                    Some(span),
+                    field("origins"),
+                    format!(
+                        "`{origin}` is not an origin like https://shop.example.com (scheme, host, optional port, no path)"
+                    ),
+                ));
+            }
+            origins.push(origin);
+        }
+        let mut seen = HashSet::new();
+        let mut surveys = Vec::new();
+        for (index, spanned_survey) in raw_site.surveys.into_iter().enumerate() {
+            let at = Some(spanned_survey.span().start);
+            let survey = spanned_survey.into_inner();
+            let field = |name: &str| format!("sites.{key}.surveys[{index}].{name}");
+            check_survey(&survey).map_err(|(name, message)| error(at, field(name), message))?;
+            if !seen.insert(survey.id.clone()) {
+                return Err(error(
+                    at,
+                    field("id"),
+                    format!("survey id `{}` is used twice in this site", survey.id),
+                ));
+            }
+            surveys.push(survey);
+        }
+        let export_token = match raw_site.export_token {
+            Some(t) if t.trim().len() < 16 => {
+                return Err(error(
+                    at,
+                    field("export_token"),
+                    "an export token needs at least 16 characters".into(),
+                ));
+            }
+            t => t.map(Secret),
+        };
+        sites.insert(
+            key.clone(),
+            Site {
+                key,
+                origins,
+                export_token,
+                surveys,
+            },
+        );
+    }
+
+    Ok(Settings {
+        listen: raw.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+        database_url: raw
+            .server
+            .database_url
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+        assets_dir: raw.server.assets_dir.unwrap_or_else(|| "assets".into()),
+        sites,
+    })
+}
+
+fn check_survey(survey: &Survey) -> Result<(), (&'static str, String)> {
+    if !is_key(&survey.id) {
+        return Err(("id", "survey ids are letters, digits, '-' or '_'".into()));
+    }
+    check_partition(&survey.bands).map_err(|e| ("bands", e.to_string()))?;
+    if survey.texts.is_empty() {
+        return Err(("texts", "at least one locale needs texts".into()));
+    }
+    if !survey.has_locale(&survey.default_locale) {
+        return Err((
+            "default_locale",
+            format!(
+                "no texts for the default locale `{}`",
+                survey.default_locale
+            ),
+        ));
+    }
+    if let Some((locale, _)) = survey
+        .texts
+        .iter()
+        .find(|(_, t)| t.question.trim().is_empty())
+    {
+        return Err(("texts", format!("texts.{locale}.question is empty")));
+    }
+    if survey.steps.iter().any(|s| s.trim().is_empty()) {
+        return Err(("steps", "funnel step names cannot be empty".into()));
+    }
+    Ok(())
+}
+
+fn is_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+/// `scheme://host[:port]` exactly as a browser sends it in the `Origin` header.
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
+        && rest == rest.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[server]
+listen = "127.0.0.1:0"
+
+[sites.shop]
+origins = ["http://127.0.0.1:8000"]
+export_token = "0123456789abcdef"
+
+[[sites.shop.surveys]]
+id = "checkout"
+steps = ["checkout_done"]
+texts.en.question = "How likely are you to recommend the shop?"
+"#;
+
+    #[test]
+    fn a_good_file_parses() {
+        let s = parse("pulso.toml", GOOD).unwrap();
+        let shop = &s.sites["shop"];
+        assert_eq!(shop.origins, ["http://127.0.0.1:8000"]);
+        assert_eq!(shop.survey("checkout").unwrap().bands.len(), 4);
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(format!("{:?}", shop.export_token), "Some(Secret(***))");
+    }
+
+    #[test]
+    fn unknown_keys_name_file_and_line() {
+        let text = GOOD.replace("steps =", "colour = 1\nsteps =");
+        let e = parse("pulso.toml", &text).unwrap_err();
+        assert_eq!(e.file, "pulso.toml");
+        assert_eq!(e.line, 11, "{e}");
+        assert!(e.message.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn overlapping_bands_name_the_field() {
+        let text = format!(
+            "{GOOD}bands = [{{id = \"low\", min = 0, max = 6}}, {{id = \"high\", min = 6, max = 10}}]\n"
+        );
+        let e = parse("pulso.toml", &text).unwrap_err();
+        assert_eq!(e.field, "sites.shop.surveys[0].bands");
+        assert_eq!(e.line, 9, "{e}");
+        assert!(e.message.contains("score 6"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_survey_ids_are_refused() {
+        let survey = &GOOD[GOOD.find("[[sites").unwrap()..];
+        let e = parse("pulso.toml", &format!("{GOOD}{survey}")).unwrap_err();
+        assert_eq!(e.field, "sites.shop.surveys[1].id");
+    }
+
+    #[test]
+    fn origins_must_be_origins() {
+        let text = GOOD.replace("http://127.0.0.1:8000", "http://127.0.0.1:8000/shop");
+        let e = parse("pulso.toml", &text).unwrap_err();
+        assert_eq!(e.field, "sites.shop.origins");
+        assert_eq!(e.line, 6);
+    }
+
+    #[test]
+    fn short_tokens_are_refused_and_env_overrides() {
+        let e = parse("f", &GOOD.replace("0123456789abcdef", "short")).unwrap_err();
+        assert_eq!(e.field, "sites.shop.export_token");
+        let mut s = parse("f", GOOD).unwrap();
+        apply_env(&mut s, |k| match k {
+            "PULSO_SITE_SHOP_TOKEN" => Some("from-the-environment".into()),
+            "PULSO_DATABASE_URL" => Some("sqlite://other.db".into()),
+            _ => None,
+        });
+        assert_eq!(
+            s.sites["shop"].export_token.as_ref().unwrap().expose(),
+            "from-the-environment"
+        );
+        assert_eq!(s.database_url, "sqlite://other.db");
+    }
+}

@@ -1,0 +1,168 @@
+//! `POST /v1/responses`: create or complete one answer, idempotent on its id.
+
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::json;
+use survey::{Answer, FollowUp, Score, band_of};
+
+use super::{ApiError, AppState};
+use crate::store::{NewAnswer, Upsert};
+
+pub async fn post_response(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    check_content_type(&headers)?;
+    let body = body.map_err(|rejection| {
+        ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
+    })?;
+    let answer = decode(&body)?;
+
+    let site = state
+        .site(&answer.site)
+        .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
+    // A browser always names the page's origin; it must be one of the site's own.
+    // Clients without an Origin (servers, curl) are not browsers and pass.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| site.allows_origin(o))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this origin may not post answers for this site",
+        )
+        .field("origin"));
+    }
+    let survey = site
+        .survey(&answer.survey)
+        .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
+    let score = answer
+        .validate(survey)
+        .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
+
+    let record = to_record(answer, score, &survey.bands)?;
+    match state.store().upsert(&record).await {
+        Ok(Upsert::IdTaken) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "id_taken",
+            "this answer id belongs to another site, survey or respondent",
+        )
+        .field("id")),
+        Ok(outcome) => Ok(axum::Json(json!({
+            "id": record.id,
+            "rev": record.rev,
+            "stored": outcome == Upsert::Stored,
+        }))
+        .into_response()),
+        Err(e) => Err(ApiError::unavailable(e)),
+    }
+}
+
+/// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which
+/// cannot set another type without a CORS preflight).
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match essence.as_deref() {
+        Some("application/json" | "text/plain") => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the answer as application/json",
+        )
+        .field("content-type")),
+    }
+}
+
+/// Strict JSON decoding (unknown fields refused, nothing after the object), with
+/// the failing field named.
+fn decode(body: &[u8]) -> Result<Answer, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if !inner.is_data() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
+            .field("body");
+        }
+        let message = inner.to_string();
+        // serde reports missing and unknown fields at the parent; name the field itself.
+        let named = message.split('`').nth(1).filter(|_| {
+            message.starts_with("missing field") || message.starts_with("unknown field")
+        });
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (path, None) => path.to_owned(),
+        };
+        let message = message.split(" at line ").next().unwrap_or("").to_owned();
+        ApiError::unprocessable(&field, "invalid_field", message)
+    })?;
+    de.end().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "unexpected data after the JSON object",
+        )
+        .field("body")
+    })?;
+    Ok(answer)
+}
+
+fn to_record(answer: Answer, score: Score, bands: &[survey::Band]) -> Result<NewAnswer, ApiError> {
+    let band = band_of(bands, score)
+        .ok_or_else(|| ApiError::internal("bands checked at start-up do not cover a score"))?
+        .id
+        .clone();
+    let props = serde_json::to_string(&answer.props).map_err(ApiError::internal)?;
+    let (follow_up, open_text) = match answer.follow_up {
+        None => (None, None),
+        Some(f @ FollowUp::Open { .. }) => {
+            let kind = f.kind();
+            let FollowUp::Open { text } = f;
+            (Some(kind), Some(text))
+        }
+    };
+    Ok(NewAnswer {
+        id: answer.id.to_ascii_lowercase(),
+        rev: answer.rev,
+        site: answer.site,
+        survey: answer.survey,
+        respondent: answer.respondent,
+        score: score.get(),
+        class: score.class().as_str(),
+        band,
+        step: answer.step,
+        // Query strings and fragments can carry personal data: keep the path only.
+        page: answer
+            .page
+            .map(|p| p.split(['?', '#']).next().unwrap_or("/").to_owned()),
+        locale: answer.locale,
+        user_id: answer.user_id,
+        props,
+        follow_up,
+        open_text,
+        at_millis: now_millis(),
+    })
+}
+
+fn now_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}

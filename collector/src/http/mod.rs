@@ -1,0 +1,175 @@
+//! The HTTP API: [`app`] builds the router that the binary serves and the tests drive.
+
+mod assets;
+mod error;
+mod export;
+mod ingest;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::config::{Settings, Site};
+use crate::store::Store;
+
+/// Largest request body we read; an answer with a full follow-up is far below it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    store: Store,
+    /// Per site: the client configuration as served, and its ETag.
+    client_configs: BTreeMap<String, (String, HeaderValue)>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, store: Store) -> AppState {
+        let client_configs = settings
+            .sites
+            .iter()
+            .map(|(key, site)| {
+                let body = serde_json::to_string(&site.client_config())
+                    .expect("survey definitions serialise");
+                let etag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
+                let etag = HeaderValue::from_str(&etag).expect("hex is a valid header");
+                (key.clone(), (body, etag))
+            })
+            .collect();
+        AppState {
+            inner: Arc::new(Inner {
+                settings,
+                store,
+                client_configs,
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn site(&self, key: &str) -> Option<&Site> {
+        self.inner.settings.sites.get(key)
+    }
+}
+
+/// The whole collector as a router.
+pub fn app(state: AppState) -> Router {
+    let cors_state = state.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(
+            move |origin: &HeaderValue, parts: &Parts| {
+                origin
+                    .to_str()
+                    .is_ok_and(|o| cors_allows(&cors_state, o, parts.uri.path()))
+            },
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(7200));
+
+    let api = Router::new()
+        .route("/v1/responses", post(ingest::post_response))
+        .route("/v1/sites/{site}/config", get(site_config))
+        .layer(cors)
+        .route("/v1/sites/{site}/export", get(export::export))
+        .route("/healthz", get(healthz));
+
+    Router::new()
+        .merge(api)
+        .merge(assets::router(&state.settings().assets_dir))
+        .fallback(|| async { ApiError::not_found("resource") })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Which pages may call the API from a browser: answers from any configured
+/// origin (the handler then checks the origin against the answer's own site),
+/// a site's configuration only from that site's origins.
+fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
+    if path == "/v1/responses" {
+        return state
+            .settings()
+            .sites
+            .values()
+            .any(|s| s.allows_origin(origin));
+    }
+    path.strip_prefix("/v1/sites/")
+        .and_then(|rest| rest.strip_suffix("/config"))
+        .and_then(|key| state.site(key))
+        .is_some_and(|site| site.allows_origin(origin))
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn site_config(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (body, etag) = state
+        .inner
+        .client_configs
+        .get(&site)
+        .ok_or_else(|| ApiError::not_found("site").field("site"))?;
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if headers.get(header::IF_NONE_MATCH) == Some(etag) {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag.clone()), cache],
+        )
+            .into_response());
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::ETAG, etag.clone()),
+            cache,
+        ],
+        body.clone(),
+    )
+        .into_response())
+}
+
+/// FNV-1a: a stable, dependency-free hash, enough for an ETag.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,26 @@
+//! Pulso's collector: serves the loader, the widget bundle and survey configuration,
+//! ingests answers, stores them and exports them. The binary (`pulso`) is a thin
+//! command line over [`serve`], [`config`] and [`export`].
+
+pub mod config;
+pub mod export;
+pub mod http;
+pub mod store;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub use http::{AppState, app};
+
+/// Serves the collector on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,85 @@
+//! The demo shop: a small funnel (product → cart → checkout → done) on its own
+//! origin, with the Pulso script tag in every page, like a real host site.
+//! `pulso-shop` serves it; the end-to-end tests mount the same router.
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+
+const LAYOUT: &str = include_str!("../shop/layout.html");
+
+/// The funnel's pages: path, step name, title, body.
+const PAGES: [(&str, &str, &str, &str); 4] = [
+    ("/", "product", "Mug", include_str!("../shop/product.html")),
+    ("/cart", "cart", "Cart", include_str!("../shop/cart.html")),
+    (
+        "/checkout",
+        "checkout",
+        "Checkout",
+        include_str!("../shop/checkout.html"),
+    ),
+    (
+        "/done",
+        "done",
+        "Order placed",
+        include_str!("../shop/done.html"),
+    ),
+];
+
+/// Renders a page of the shop whose script tag points at `collector`.
+pub fn render(collector: &str, step: &str, title: &str, body: &str) -> String {
+    let mut page = LAYOUT
+        .replace("{{COLLECTOR}}", collector)
+        .replace("{{LANG}}", "en")
+        .replace("{{TITLE}}", title)
+        .replace("{{BODY}}", body);
+    for (_, name, _, _) in PAGES {
+        let marker = format!("{{{{STEP_{name}}}}}");
+        let value = if name == step {
+            "aria-current=\"step\""
+        } else {
+            ""
+        };
+        page = page.replace(&marker, value);
+    }
+    page
+}
+
+/// The shop as a router, its pages loading Pulso from `collector`
+/// (e.g. `http://127.0.0.1:8080`).
+pub fn shop(collector: &str) -> Router {
+    let collector = collector.trim_end_matches('/');
+    PAGES
+        .iter()
+        .fold(Router::new(), |router, (path, step, title, body)| {
+            let html = render(collector, step, title, body);
+            router.route(path, get(move || async move { Html(html) }))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_carries_the_script_tag_and_its_step() {
+        for (_, step, title, body) in PAGES {
+            let page = render("http://collector.test", step, title, body);
+            assert!(page.contains(
+                r#"<script async src="http://collector.test/pulso.js" data-site="shop"></script>"#
+            ));
+            assert!(!page.contains("{{"), "unfilled placeholder in {step}");
+            assert_eq!(page.matches("aria-current").count(), 1);
+        }
+    }
+
+    #[test]
+    fn only_the_last_step_tracks_checkout_done() {
+        let tracking: Vec<_> = PAGES
+            .iter()
+            .filter(|(_, _, _, body)| body.contains("'checkout_done'"))
+            .map(|(path, ..)| *path)
+            .collect();
+        assert_eq!(tracking, ["/done"]);
+    }
+}

@@ -1,0 +1,322 @@
+//! The answer as it travels from the widget to the collector, and its validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::band::Score;
+use crate::definition::Survey;
+
+/// Longest free text a respondent may send, in Unicode scalar values.
+pub const MAX_TEXT_CHARS: usize = 2000;
+const MAX_ID_CHARS: usize = 100;
+const MAX_PAGE_CHARS: usize = 2000;
+const MAX_PROPS: usize = 32;
+const MAX_PROP_VALUE_CHARS: usize = 500;
+
+/// One respondent's answer to one survey display, created when the score is chosen
+/// and completed by the follow-up. Posted again with a higher `rev` each time it
+/// changes; the collector keeps the highest revision it has seen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// Client-made UUID; the idempotency key of the answer.
+    pub id: String,
+    /// Revision of this answer, from 1; a lower or equal revision never overwrites.
+    pub rev: u32,
+    pub site: String,
+    pub survey: String,
+    /// Random id the browser keeps for the respondent (no cookie).
+    pub respondent: String,
+    pub score: u8,
+    /// Funnel step that made the survey due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Path of the page the survey was shown on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    /// Locale the survey was shown in.
+    pub locale: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub props: BTreeMap<String, Prop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
+}
+
+/// A scalar property value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Prop {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+/// What the respondent said after the score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FollowUp {
+    /// Answer to the open question ("What is the main reason for your score?").
+    Open { text: String },
+}
+
+impl FollowUp {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FollowUp::Open { .. } => "open",
+        }
+    }
+}
+
+/// Why an answer was refused, naming the offending field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+const fn invalid(field: &'static str, code: &'static str, message: &'static str) -> Invalid {
+    Invalid {
+        field,
+        code,
+        message,
+    }
+}
+
+impl Answer {
+    /// Checks everything that can be checked against the survey the answer claims
+    /// to belong to. The caller has already matched `site` and `survey`.
+    pub fn validate(&self, survey: &Survey) -> Result<Score, Invalid> {
+        if !is_uuid(&self.id) {
+            return Err(invalid("id", "invalid_id", "id must be a UUID"));
+        }
+        if self.rev == 0 {
+            return Err(invalid("rev", "invalid_rev", "rev starts at 1"));
+        }
+        if self.survey != survey.id {
+            return Err(invalid("survey", "unknown_survey", "no such survey"));
+        }
+        if !is_token(&self.respondent) {
+            return Err(invalid(
+                "respondent",
+                "invalid_respondent",
+                "respondent must be 1-100 letters, digits, '-' or '_'",
+            ));
+        }
+        let Some(score) = Score::new(self.score) else {
+            return Err(invalid(
+                "score",
+                "score_out_of_range",
+                "score must be 0 to 10",
+            ));
+        };
+        if let Some(step) = &self.step
+            && !is_short_text(step, MAX_ID_CHARS)
+        {
+            return Err(invalid(
+                "step",
+                "invalid_step",
+                "step must be 1-100 characters without control characters",
+            ));
+        }
+        if let Some(page) = &self.page
+            && (!page.starts_with('/') || !is_short_text(page, MAX_PAGE_CHARS))
+        {
+            return Err(invalid(
+                "page",
+                "invalid_page",
+                "page must be a path starting with '/', at most 2000 characters",
+            ));
+        }
+        if !survey.has_locale(&self.locale) {
+            return Err(invalid(
+                "locale",
+                "unknown_locale",
+                "the survey has no texts in this locale",
+            ));
+        }
+        if let Some(user) = &self.user_id
+            && !is_short_text(user, MAX_ID_CHARS)
+        {
+            return Err(invalid(
+                "user_id",
+                "invalid_user_id",
+                "user_id must be 1-100 characters without control characters",
+            ));
+        }
+        if self.props.len() > MAX_PROPS {
+            return Err(invalid("props", "too_many_props", "at most 32 props"));
+        }
+        for (key, value) in &self.props {
+            if !is_token(key) {
+                return Err(invalid(
+                    "props",
+                    "invalid_prop_name",
+                    "prop names are 1-100 letters, digits, '-' or '_'",
+                ));
+            }
+            let fits = match value {
+                Prop::Text(text) => text.chars().count() <= MAX_PROP_VALUE_CHARS,
+                Prop::Number(n) => n.is_finite(),
+                Prop::Bool(_) => true,
+            };
+            if !fits {
+                return Err(invalid(
+                    "props",
+                    "invalid_prop_value",
+                    "prop values are booleans, finite numbers or texts of at most 500 characters",
+                ));
+            }
+        }
+        match &self.follow_up {
+            Some(FollowUp::Open { text }) if text.chars().count() > MAX_TEXT_CHARS => Err(invalid(
+                "follow_up.text",
+                "text_too_long",
+                "text is limited to 2000 characters",
+            )),
+            _ => Ok(score),
+        }
+    }
+}
+
+/// Canonical 8-4-4-4-12 hex UUID text, any case.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID_CHARS
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+fn is_short_text(s: &str, max_chars: usize) -> bool {
+    !s.is_empty() && s.chars().count() <= max_chars && !s.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::Texts;
+
+    fn survey() -> Survey {
+        Survey {
+            id: "nps".into(),
+            steps: vec!["checkout_done".into()],
+            default_locale: "en".into(),
+            bands: crate::default_bands(),
+            texts: [("en".to_string(), Texts::default())].into(),
+        }
+    }
+
+    fn answer() -> Answer {
+        Answer {
+            id: "0b9c8a7e-1f2d-4c3b-9a8e-7d6c5b4a3f21".into(),
+            rev: 1,
+            site: "shop".into(),
+            survey: "nps".into(),
+            respondent: "r-1".into(),
+            score: 7,
+            step: Some("checkout_done".into()),
+            page: Some("/done".into()),
+            locale: "en".into(),
+            user_id: None,
+            props: BTreeMap::new(),
+            follow_up: None,
+        }
+    }
+
+    fn field_of(change: impl FnOnce(&mut Answer)) -> &'static str {
+        let mut a = answer();
+        change(&mut a);
+        a.validate(&survey()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_plain_answer_is_valid_at_every_score() {
+        for score in 0..=10 {
+            let mut a = answer();
+            a.score = score;
+            assert_eq!(a.validate(&survey()).unwrap().get(), score);
+        }
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        assert_eq!(field_of(|a| a.id = "nope".into()), "id");
+        assert_eq!(field_of(|a| a.rev = 0), "rev");
+        assert_eq!(field_of(|a| a.survey = "other".into()), "survey");
+        assert_eq!(field_of(|a| a.respondent = "".into()), "respondent");
+        assert_eq!(field_of(|a| a.respondent = "a b".into()), "respondent");
+        assert_eq!(field_of(|a| a.score = 11), "score");
+        assert_eq!(field_of(|a| a.step = Some("".into())), "step");
+        assert_eq!(field_of(|a| a.step = Some("a\u{7}".into())), "step");
+        assert_eq!(field_of(|a| a.page = Some("done".into())), "page");
+        assert_eq!(field_of(|a| a.locale = "fr".into()), "locale");
+        assert_eq!(field_of(|a| a.user_id = Some("x".repeat(101))), "user_id");
+        assert_eq!(
+            field_of(|a| {
+                a.props.insert("plan".into(), Prop::Text("x".repeat(501)));
+            }),
+            "props"
+        );
+        assert_eq!(
+            field_of(|a| {
+                a.props.insert("bad key".into(), Prop::Bool(true));
+            }),
+            "props"
+        );
+        assert_eq!(
+            field_of(|a| {
+                a.follow_up = Some(FollowUp::Open {
+                    text: "é".repeat(MAX_TEXT_CHARS + 1),
+                })
+            }),
+            "follow_up.text"
+        );
+    }
+
+    #[test]
+    fn text_limit_counts_characters_not_bytes() {
+        let mut a = answer();
+        a.follow_up = Some(FollowUp::Open {
+            text: "é".repeat(MAX_TEXT_CHARS),
+        });
+        assert!(a.validate(&survey()).is_ok());
+    }
+
+    #[test]
+    fn wire_format_is_stable() {
+        let mut a = answer();
+        a.props.insert("plan".into(), Prop::Text("pro".into()));
+        a.props.insert("items".into(), Prop::Number(3.0));
+        a.follow_up = Some(FollowUp::Open {
+            text: "fast".into(),
+        });
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"0b9c8a7e-1f2d-4c3b-9a8e-7d6c5b4a3f21","rev":1,"site":"shop","survey":"nps","respondent":"r-1","score":7,"step":"checkout_done","page":"/done","locale":"en","props":{"items":3.0,"plan":"pro"},"follow_up":{"kind":"open","text":"fast"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Answer>(&json).unwrap(), a);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<Answer>(
+            r#"{"id":"x","rev":1,"site":"s","survey":"n","respondent":"r","score":1,"locale":"en","admin":true}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("admin"));
+    }
+}

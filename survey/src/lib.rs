@@ -1,0 +1,15 @@
+//! Pulso's shared model: what a survey is, how scores fall into bands and classes,
+//! and what an answer on the wire looks like and when it is valid.
+//!
+//! Both the widget (wasm32) and the collector depend on this crate, so it has no I/O,
+//! no async and no platform code: the same functions decide validity on both sides.
+
+mod answer;
+mod band;
+mod definition;
+mod locale;
+
+pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};
+pub use band::{Band, BandError, Class, Score, band_of, check_partition, default_bands};
+pub use definition::{ClientConfig, Survey, Texts};
+pub use locale::{UiStrings, normalize_locale, pick_locale, ui_strings};

@@ -1,0 +1,289 @@
+//! Harness for the end-to-end tests: a real collector process on a free port with
+//! its own SQLite file, the demo shop on another origin, and headless Chromium
+//! driven through chromedriver. Every test gets its own of each.
+//!
+//! The tests find their tools through variables `cargo xtask test` sets:
+//! `PULSO_BIN`, `PULSO_ASSETS_DIR`, `PULSO_CHROMEDRIVER`, `PULSO_CHROMIUM`, `PULSO_DOCS_DIR`.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::elements::{Element, ShadowRoot};
+use fantoccini::{Client, ClientBuilder, Locator};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The export token every test configuration uses.
+pub const TOKEN: &str = "e2e-export-token-0123456789";
+
+/// How long a wait for something on the page may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn var(name: &str) -> PathBuf {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("{name} is not set: run the end-to-end tests through `cargo xtask test`")
+        })
+}
+
+/// A running collector with a fresh database, and the demo shop pointing at it.
+pub struct Stack {
+    pub collector: String,
+    pub shop: String,
+    pub dir: tempfile::TempDir,
+    child: Child,
+    shop_task: tokio::task::JoinHandle<()>,
+}
+
+impl Stack {
+    /// Starts the shop's listener, then a collector that allows the shop's origin.
+    pub async fn start() -> Stack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("shop port");
+        let shop = format!("http://{}", shop_listener.local_addr().unwrap());
+        let config = dir.path().join("pulso.toml");
+        std::fs::write(&config, config_text(&shop, dir.path())).expect("write config");
+
+        let mut child = Command::new(var("PULSO_BIN"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("PULSO_LOG", "warn")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the collector");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let collector = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("collector stdout") {
+                if let Some(url) = line.strip_prefix("pulso listening on ") {
+                    return url.to_owned();
+                }
+            }
+            panic!("the collector exited before listening");
+        })
+        .await
+        .expect("the collector did not start in time");
+
+        let router = examples::shop(&collector);
+        let shop_task = tokio::spawn(async move {
+            axum_serve(shop_listener, router).await;
+        });
+        Stack {
+            collector,
+            shop,
+            dir,
+            child,
+            shop_task,
+        }
+    }
+
+    /// The site's CSV export, fetched over HTTP with the token.
+    pub async fn export_csv(&self) -> Vec<csv::StringRecord> {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/v1/sites/shop/export?format=csv",
+                self.collector
+            ))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("export request");
+        assert_eq!(response.status(), 200, "export status");
+        let body = response.text().await.expect("export body");
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        let header = reader.headers().expect("header row").clone();
+        assert_eq!(header.get(0), Some("id"));
+        reader.records().map(|r| r.expect("csv row")).collect()
+    }
+
+    /// The index of a column of the export.
+    pub fn column(name: &str) -> usize {
+        COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+}
+
+/// The export's documented columns.
+pub const COLUMNS: [&str; 16] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "site",
+    "survey",
+    "step",
+    "page",
+    "locale",
+    "score",
+    "class",
+    "band",
+    "follow_up",
+    "open_text",
+    "respondent",
+    "user_id",
+    "props",
+];
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.shop_task.abort();
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    let _ = axum::serve(listener, router).await;
+}
+
+fn config_text(shop_origin: &str, dir: &Path) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+database_url = "sqlite://{db}"
+assets_dir = "{assets}"
+
+[sites.shop]
+origins = ["{shop_origin}"]
+export_token = "{TOKEN}"
+
+[[sites.shop.surveys]]
+id = "checkout_nps"
+steps = ["checkout_done"]
+
+[sites.shop.surveys.texts.en]
+question = "How likely are you to recommend Pulso Demo Shop to a friend or colleague?"
+
+[sites.shop.surveys.texts.es]
+question = "¿Qué probabilidad hay de que recomiendes Pulso Demo Shop a un amigo o colega?"
+"#,
+        db = dir.join("pulso.db").display(),
+        assets = var("PULSO_ASSETS_DIR").display(),
+    )
+}
+
+/// Runs `body` with a fresh headless Chromium, closing the browser whatever
+/// happens, then re-raising a failure of the body.
+pub async fn with_browser<F, Fut>(body: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let profile = tempfile::tempdir().expect("profile dir");
+    let port = free_port();
+    let mut driver = Command::new(var("PULSO_CHROMEDRIVER"))
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([format!("--user-data-dir={}", profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": var("PULSO_CHROMIUM"), "args": args }),
+    );
+
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let client = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if started.elapsed() > PATIENCE => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+
+    let outcome = tokio::spawn(body(client.clone())).await;
+    let _ = client.close().await;
+    let _ = driver.kill().await;
+    if let Err(e) = outcome
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Polls `probe` until it gives a value or the patience runs out.
+pub async fn eventually<T, Fut>(what: &str, mut probe: impl FnMut() -> Fut) -> T
+where
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The card's shadow root, once the card is on the page.
+pub async fn card(client: &Client) -> ShadowRoot {
+    eventually("the survey card", || async {
+        let host = client.find(Locator::Css("pulso-survey")).await.ok()?;
+        let root = host.shadow_root().await.ok()?;
+        root.find(Locator::Css(".card")).await.ok()?;
+        Some(root)
+    })
+    .await
+}
+
+/// An element inside the card, once it exists.
+pub async fn in_card(root: &ShadowRoot, css: &str) -> Element {
+    eventually(css, || async { root.find(Locator::Css(css)).await.ok() }).await
+}
+
+/// Presses keys on whatever has the focus, as a keyboard would.
+pub async fn press(client: &Client, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys {
+        actions = actions
+            .then(KeyAction::Down { value: *key })
+            .then(KeyAction::Up { value: *key });
+    }
+    client.perform_actions(actions).await.expect("key presses");
+}
+
+/// Saves a PNG into the repository's docs/ folder (for the README).
+pub fn save_doc_image(name: &str, png: &[u8]) {
+    let dir = var("PULSO_DOCS_DIR");
+    std::fs::create_dir_all(&dir).expect("docs dir");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}

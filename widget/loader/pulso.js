@@ -1,0 +1,85 @@
+// pulso.js: the loader every host page pays for. It keeps the command queue,
+// fetches the site's survey configuration when a funnel step is tracked, and
+// imports the WebAssembly card only when a survey is due.
+// Built by `cargo xtask widget`: __BUNDLE__ becomes the content-hashed bundle name,
+// lines starting with // and indentation are dropped.
+(function (w, d) {
+  var script = d.currentScript || d.querySelector('script[data-site]');
+  var site = script && script.getAttribute('data-site');
+  var queued = (w.pulso && w.pulso.q) || [];
+  var base = script ? script.src.replace(/\/[^\/]*$/, '') : '';
+  var config, bundle, user, rid;
+  var warn = function (e) { console.warn('pulso:', e) };
+
+  // localStorage may be blocked (privacy modes, sandboxed frames): fall back
+  // to an id for this page view.
+  var store = function (key, value) {
+    try {
+      var s = w.localStorage;
+      if (value === null) s.removeItem(key); else if (value) s.setItem(key, value); else return s.getItem(key);
+    } catch (e) {}
+  };
+  var uuid = function () {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)), h = [];
+    b[6] = b[6] & 15 | 64; b[8] = b[8] & 63 | 128;
+    for (var i = 0; i < 16; i++) h.push((b[i] + 256).toString(16).slice(1) + ([3, 5, 7, 9].indexOf(i) < 0 ? '' : '-'));
+    return h.join('');
+  };
+  var respondent = function () {
+    return rid || (rid = store('pulso.rid') || uuid(), store('pulso.rid', rid), rid);
+  };
+  var loadConfig = function () {
+    return config || (config = fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/config').then(function (r) {
+      if (!r.ok) throw 'configuration: HTTP ' + r.status;
+      return r.json();
+    }));
+  };
+  var loadBundle = function () {
+    return bundle || (bundle = import(base + '/widget/__BUNDLE__.js').then(function (m) {
+      return m.default({ module_or_path: base + '/widget/__BUNDLE__.wasm' }).then(function () { return m });
+    }));
+  };
+  var display = function (survey, step, props) {
+    // No WebAssembly (some locked-down browsers): show nothing, count nothing.
+    if (typeof WebAssembly != 'object') return;
+    return loadBundle().then(function (m) {
+      m.show({
+        base: base, site: site, survey: survey, respondent: respondent(), user_id: user,
+        step: step, page: location.pathname, props: props || {},
+        locales: [script.getAttribute('data-locale'), d.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean)
+      });
+    });
+  };
+  var api = {
+    track: function (step, props) {
+      if (typeof step != 'string' || !step) throw 'track needs a step name';
+      return loadConfig().then(function (c) {
+        var due = c.surveys.filter(function (s) { return s.steps.indexOf(step) >= 0 })[0];
+        return due && display(due, step, props);
+      });
+    },
+    identify: function (id) {
+      if (id == null || id === '') throw 'identify needs a user id';
+      user = String(id);
+    },
+    reset: function () {
+      user = rid = undefined;
+      store('pulso.rid', null);
+    }
+  };
+  // Never throw into the host page: a bad call costs one console warning.
+  var pulso = function (command) {
+    var f = api.hasOwnProperty(command) && api[command];
+    if (!f) return warn('unknown command ' + command);
+    try {
+      var p = f.apply(null, [].slice.call(arguments, 1));
+      p && p.catch(warn);
+    } catch (e) {
+      warn(e);
+    }
+  };
+  if (!site) return warn('the script tag needs a data-site attribute');
+  w.pulso = pulso;
+  for (var i = 0; i < queued.length; i++) pulso.apply(null, queued[i]);
+})(window, document);

@@ -1,0 +1,141 @@
+//! Reads the loader's options (plain JS objects, already parsed by the browser's
+//! own `JSON.parse`) into the shared model's types. The widget does not link
+//! serde_json: its deserialiser costs more bytes than the whole card.
+
+use std::collections::BTreeMap;
+
+use js_sys::{Array, Object, Reflect};
+use survey::{Band, Prop, Survey, Texts, default_bands, pick_locale};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Everything one display of a survey needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Display {
+    /// Collector base URL, e.g. `https://pulso.example.com`.
+    pub base: String,
+    pub site: String,
+    pub survey: Survey,
+    pub respondent: String,
+    pub step: Option<String>,
+    pub page: Option<String>,
+    /// The locale chosen for this display.
+    pub locale: String,
+    pub user_id: Option<String>,
+    pub props: BTreeMap<String, Prop>,
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+fn strings(obj: &JsValue, key: &str) -> Vec<String> {
+    let value = get(obj, key);
+    if !Array::is_array(&value) {
+        return Vec::new();
+    }
+    Array::from(&value)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect()
+}
+
+fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
+    if !obj.is_object() {
+        return Vec::new();
+    }
+    Object::entries(obj.unchecked_ref())
+        .iter()
+        .filter_map(|pair| {
+            let pair = Array::from(&pair);
+            Some((pair.get(0).as_string()?, pair.get(1)))
+        })
+        .collect()
+}
+
+/// A survey definition as `GET /v1/sites/{site}/config` serves it.
+pub fn decode_survey(value: &JsValue) -> Option<Survey> {
+    let texts = entries(&get(value, "texts"))
+        .into_iter()
+        .filter_map(|(locale, t)| {
+            Some((
+                locale,
+                Texts {
+                    question: string(&t, "question")?,
+                    open_question: string(&t, "open_question"),
+                    low_label: string(&t, "low_label"),
+                    high_label: string(&t, "high_label"),
+                },
+            ))
+        })
+        .collect();
+    let bands_value = get(value, "bands");
+    let bands = if Array::is_array(&bands_value) {
+        Array::from(&bands_value)
+            .iter()
+            .map(|b| {
+                Some(Band {
+                    id: string(&b, "id")?,
+                    min: small(&get(&b, "min"))?,
+                    max: small(&get(&b, "max"))?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?
+    } else {
+        default_bands()
+    };
+    Some(Survey {
+        id: string(value, "id")?,
+        steps: strings(value, "steps"),
+        default_locale: string(value, "default_locale").unwrap_or_else(|| "en".into()),
+        bands,
+        texts,
+    })
+}
+
+fn small(value: &JsValue) -> Option<u8> {
+    value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=255.0).contains(n))
+        .map(|n| n as u8)
+}
+
+fn props(value: &JsValue) -> BTreeMap<String, Prop> {
+    entries(value)
+        .into_iter()
+        .filter_map(|(key, v)| {
+            let prop = if let Some(b) = v.as_bool() {
+                Prop::Bool(b)
+            } else if let Some(n) = v.as_f64() {
+                Prop::Number(n)
+            } else {
+                Prop::Text(v.as_string()?)
+            };
+            Some((key, prop))
+        })
+        .collect()
+}
+
+/// The loader's options for one display; `None` if a required part is missing.
+pub fn decode_display(options: &JsValue) -> Option<Display> {
+    let survey = decode_survey(&get(options, "survey"))?;
+    let candidates = strings(options, "locales");
+    let locale = pick_locale(&survey, candidates.iter().map(String::as_str)).to_owned();
+    if !survey.has_locale(&locale) {
+        return None;
+    }
+    Some(Display {
+        base: string(options, "base")?,
+        site: string(options, "site")?,
+        respondent: string(options, "respondent")?,
+        step: string(options, "step"),
+        page: string(options, "page"),
+        user_id: string(options, "user_id"),
+        props: props(&get(options, "props")),
+        locale,
+        survey,
+    })
+}

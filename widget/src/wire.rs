@@ -1,0 +1,86 @@
+//! Posting answers: the shared [`Answer`] turned into JSON by the browser's own
+//! `JSON.stringify`, sent with `fetch`.
+
+use gloo_net::http::Request;
+use js_sys::{Object, Reflect};
+use survey::{Answer, FollowUp, Prop};
+use wasm_bindgen::JsValue;
+
+fn set(obj: &Object, key: &str, value: JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
+}
+
+fn set_opt(obj: &Object, key: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        set(obj, key, JsValue::from_str(v));
+    }
+}
+
+/// The answer's JSON text, in the wire format the `survey` crate defines.
+pub fn to_json(answer: &Answer) -> String {
+    let o = Object::new();
+    set(&o, "id", answer.id.as_str().into());
+    set(&o, "rev", answer.rev.into());
+    set(&o, "site", answer.site.as_str().into());
+    set(&o, "survey", answer.survey.as_str().into());
+    set(&o, "respondent", answer.respondent.as_str().into());
+    set(&o, "score", answer.score.into());
+    set_opt(&o, "step", &answer.step);
+    set_opt(&o, "page", &answer.page);
+    set(&o, "locale", answer.locale.as_str().into());
+    set_opt(&o, "user_id", &answer.user_id);
+    if !answer.props.is_empty() {
+        let props = Object::new();
+        for (key, value) in &answer.props {
+            let value = match value {
+                Prop::Bool(b) => JsValue::from_bool(*b),
+                Prop::Number(n) => JsValue::from_f64(*n),
+                Prop::Text(t) => JsValue::from_str(t),
+            };
+            set(&props, key, value);
+        }
+        set(&o, "props", props.into());
+    }
+    if let Some(FollowUp::Open { text }) = &answer.follow_up {
+        let f = Object::new();
+        set(&f, "kind", "open".into());
+        set(&f, "text", text.as_str().into());
+        set(&o, "follow_up", f.into());
+    }
+    js_sys::JSON::stringify(&o)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// Posts the answer; `true` once the collector acknowledged it with a 2xx.
+pub async fn post(base: &str, answer: &Answer) -> bool {
+    let url = format!("{base}/v1/responses");
+    let Ok(request) = Request::post(&url)
+        .header("content-type", "application/json")
+        .body(to_json(answer))
+    else {
+        return false;
+    };
+    matches!(request.send().await, Ok(response) if response.ok())
+}
+
+/// A random (version 4) UUID from the browser's cryptographic generator.
+pub fn new_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
+}

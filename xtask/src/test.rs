@@ -1,0 +1,104 @@
+//! `cargo xtask test`: everything CI checks, on a fresh machine too: installs
+//! what is missing, then fmt, clippy (native and wasm32), unit and integration
+//! tests, the widget's tests in headless Chromium, and the end-to-end suite.
+
+use crate::assets::{self, target_dir};
+use crate::tools::{self, WASM_TARGET};
+use crate::{Result, cargo, exec, root};
+
+pub fn run() -> Result {
+    tools::wasm_target()?;
+    let wasm_bindgen = tools::wasm_bindgen()?;
+    let chromedriver = tools::chromium()?;
+    let chromium = tools::chromium_binary().ok_or("chromium is not on PATH")?;
+
+    // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
+    let tmp = target_dir().join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+
+    let mut failed = Vec::new();
+    let mut step = |name: &str, result: Result| {
+        if let Err(e) = result {
+            eprintln!("FAILED: {name}: {e}");
+            failed.push(name.to_owned());
+        }
+    };
+
+    step("fmt", exec(cargo().args(["fmt", "--all", "--check"])));
+    step(
+        "clippy (native)",
+        exec(cargo().args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "pulso-widget",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    step(
+        "clippy (wasm32)",
+        exec(cargo().args([
+            "clippy",
+            "-p",
+            "pulso-widget",
+            "-p",
+            "pulso-survey",
+            "--target",
+            WASM_TARGET,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+
+    let built = assets::build();
+    let assets_ok = built.is_ok();
+    step("widget build", built.map(|_| ()));
+    step(
+        "collector build",
+        exec(cargo().args(["build", "-p", "pulso-collector", "--bin", "pulso"])),
+    );
+
+    // Unit, integration and end-to-end tests (the e2e crate finds the collector,
+    // the assets and chromedriver through these variables).
+    step(
+        "tests",
+        exec(
+            cargo()
+                .args(["test", "--workspace", "--exclude", "pulso-widget"])
+                .env("PULSO_BIN", target_dir().join("debug/pulso"))
+                .env("PULSO_ASSETS_DIR", assets::assets_dir())
+                .env("PULSO_CHROMEDRIVER", &chromedriver)
+                .env("PULSO_CHROMIUM", &chromium)
+                .env("PULSO_DOCS_DIR", root().join("docs"))
+                .env("TMPDIR", &tmp),
+        ),
+    );
+    if !assets_ok {
+        eprintln!("note: end-to-end tests need the widget build, which failed");
+    }
+
+    let runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
+    step(
+        "widget tests (wasm32, headless Chromium)",
+        exec(
+            cargo()
+                .args(["test", "-p", "pulso-widget", "--target", WASM_TARGET])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+                .env("CHROMEDRIVER", &chromedriver)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+                .env("TMPDIR", &tmp),
+        ),
+    );
+
+    if failed.is_empty() {
+        println!("xtask test: all steps passed");
+        Ok(())
+    } else {
+        Err(format!("failed steps: {}", failed.join(", ")))
+    }
+}
