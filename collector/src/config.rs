@@ -189,10 +189,13 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         let mut seen = HashSet::new();
         let mut surveys = Vec::new();
         for (index, spanned_survey) in raw_site.surveys.into_iter().enumerate() {
-            let at = Some(spanned_survey.span().start);
+            let span = spanned_survey.span();
+            let at = Some(span.start);
             let survey = spanned_survey.into_inner();
             let field = |name: &str| format!("sites.{key}.surveys[{index}].{name}");
-            check_survey(&survey).map_err(|(name, message)| error(at, field(name), message))?;
+            check_survey(&survey).map_err(|(name, message)| {
+                error(Some(locate(text, span.clone(), name)), field(name), message)
+            })?;
             if !seen.insert(survey.id.clone()) {
                 return Err(error(
                     at,
@@ -232,6 +235,27 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         assets_dir: raw.server.assets_dir.unwrap_or_else(|| "assets".into()),
         sites,
     })
+}
+
+/// The offset of the line that sets `field` in the survey whose `[[...]]` header
+/// is at `header`, so an error points at the key itself; the header's offset when
+/// the key is not written out (a default was used).
+fn locate(text: &str, header: std::ops::Range<usize>, field: &str) -> usize {
+    let mut offset = header.end.min(text.len());
+    for line in text[offset..].split_inclusive('\n') {
+        let rest = line.trim_start();
+        if rest.starts_with("[[") {
+            break; // the next survey (or another array of tables)
+        }
+        let sets_field = rest
+            .strip_prefix(field)
+            .is_some_and(|after| after.trim_start().starts_with(['=', '.']));
+        if sets_field || (rest.starts_with('[') && rest.contains(&format!(".surveys.{field}"))) {
+            return offset;
+        }
+        offset += line.len();
+    }
+    header.start
 }
 
 fn check_survey(survey: &Survey) -> Result<(), (&'static str, String)> {
@@ -326,7 +350,7 @@ texts.en.question = "How likely are you to recommend the shop?"
         );
         let e = parse("pulso.toml", &text).unwrap_err();
         assert_eq!(e.field, "sites.shop.surveys[0].bands");
-        assert_eq!(e.line, 9, "{e}");
+        assert_eq!(e.line, 13, "{e}");
         assert!(e.message.contains("score 6"), "{e}");
     }
 

@@ -102,14 +102,17 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
             .field("body");
         }
         let message = inner.to_string();
-        // serde reports missing and unknown fields at the parent; name the field itself.
+        // A missing field, and an unknown one inside a tagged enum, are reported
+        // at the parent: name the field itself.
         let named = message.split('`').nth(1).filter(|_| {
             message.starts_with("missing field") || message.starts_with("unknown field")
         });
         let field = match (path.as_str(), named) {
             (".", Some(name)) => name.to_owned(),
-            (parent, Some(name)) => format!("{parent}.{name}"),
-            (path, None) => path.to_owned(),
+            (parent, Some(name)) if parent != name && !parent.ends_with(&format!(".{name}")) => {
+                format!("{parent}.{name}")
+            }
+            (path, _) => path.to_owned(),
         };
         let message = message.split(" at line ").next().unwrap_or("").to_owned();
         ApiError::unprocessable(&field, "invalid_field", message)
