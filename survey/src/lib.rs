@@ -7,6 +7,8 @@
 mod answer;
 mod band;
 mod definition;
+#[doc(hidden)]
+pub mod examples;
 mod locale;
 
 pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};

@@ -13,7 +13,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ShadowRootInit, ShadowRootMode};
 
 pub use card::Card;
-pub use decode::{Display, decode_display};
+pub use decode::{Display, decode_display, decode_survey};
+pub use wire::to_json;
 
 /// The tag of the element that hosts the card's shadow root. A custom name keeps
 /// the host page's element rules (`div { ... }`) off it.
