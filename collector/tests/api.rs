@@ -56,7 +56,8 @@ async fn spawn_app() -> App {
     std::fs::write(dir.path().join("assets/widget/pulso-abc.wasm"), b"\0asm").unwrap();
     let path = dir.path().join("pulso.toml");
     std::fs::write(&path, config_text(dir.path())).unwrap();
-    let settings = config::load(&path).unwrap();
+    // parse, not load: the developer's PULSO_* variables must not reach the test.
+    let settings = config::parse("pulso.toml", &config_text(dir.path())).unwrap();
     let store = Store::open(&settings.database_url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

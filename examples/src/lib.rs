@@ -69,7 +69,7 @@ mod tests {
                 r#"<script async src="http://collector.test/pulso.js" data-site="shop"></script>"#
             ));
             assert!(!page.contains("{{"), "unfilled placeholder in {step}");
-            assert_eq!(page.matches("aria-current").count(), 1);
+            assert_eq!(page.matches("aria-current=\"step\"").count(), 1);
         }
     }
 

@@ -6,7 +6,10 @@ use survey::examples;
 #[test]
 fn client_config_fixture_is_what_serde_writes_and_reads() {
     let value: serde_json::Value = serde_json::from_str(examples::CLIENT_CONFIG_JSON).unwrap();
-    assert_eq!(serde_json::to_value(examples::client_config()).unwrap(), value);
+    assert_eq!(
+        serde_json::to_value(examples::client_config()).unwrap(),
+        value
+    );
     assert_eq!(
         serde_json::from_str::<survey::ClientConfig>(examples::CLIENT_CONFIG_JSON).unwrap(),
         examples::client_config()

@@ -3,7 +3,7 @@
 //! driven through chromedriver. Every test gets its own of each.
 //!
 //! The tests find their tools through variables `cargo xtask test` sets:
-//! `PULSO_BIN`, `PULSO_ASSETS_DIR`, `PULSO_CHROMEDRIVER`, `PULSO_CHROMIUM`, `PULSO_DOCS_DIR`.
+//! `PULSO_E2E_BIN`, `PULSO_E2E_ASSETS`, `PULSO_E2E_CHROMEDRIVER`, `PULSO_E2E_CHROMIUM`, `PULSO_E2E_DOCS`.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -50,7 +50,7 @@ impl Stack {
         let config = dir.path().join("pulso.toml");
         std::fs::write(&config, config_text(&shop, dir.path())).expect("write config");
 
-        let mut child = Command::new(var("PULSO_BIN"))
+        let mut child = Command::new(var("PULSO_E2E_BIN"))
             .args(["serve", "--config"])
             .arg(&config)
             .env("PULSO_LOG", "warn")
@@ -165,7 +165,7 @@ question = "How likely are you to recommend Pulso Demo Shop to a friend or colle
 question = "¿Qué probabilidad hay de que recomiendes Pulso Demo Shop a un amigo o colega?"
 "#,
         db = dir.join("pulso.db").display(),
-        assets = var("PULSO_ASSETS_DIR").display(),
+        assets = var("PULSO_E2E_ASSETS").display(),
     )
 }
 
@@ -178,7 +178,7 @@ where
 {
     let profile = tempfile::tempdir().expect("profile dir");
     let port = free_port();
-    let mut driver = Command::new(var("PULSO_CHROMEDRIVER"))
+    let mut driver = Command::new(var("PULSO_E2E_CHROMEDRIVER"))
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -205,7 +205,7 @@ where
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": var("PULSO_CHROMIUM"), "args": args }),
+        serde_json::json!({ "binary": var("PULSO_E2E_CHROMIUM"), "args": args }),
     );
 
     let url = format!("http://127.0.0.1:{port}");
@@ -283,7 +283,7 @@ pub async fn press(client: &Client, keys: &[char]) {
 
 /// Saves a PNG into the repository's docs/ folder (for the README).
 pub fn save_doc_image(name: &str, png: &[u8]) {
-    let dir = var("PULSO_DOCS_DIR");
+    let dir = var("PULSO_E2E_DOCS");
     std::fs::create_dir_all(&dir).expect("docs dir");
     std::fs::write(dir.join(name), png).expect("write screenshot");
 }

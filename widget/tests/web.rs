@@ -50,7 +50,10 @@ fn options(locales: &[&str]) -> JsValue {
 
 fn card_root() -> web_sys::ShadowRoot {
     let document = web_sys::window().unwrap().document().unwrap();
-    let host = document.query_selector("pulso-survey").unwrap().expect("host element");
+    let host = document
+        .query_selector("pulso-survey")
+        .unwrap()
+        .expect("host element");
     host.shadow_root().expect("open shadow root")
 }
 
@@ -68,7 +71,10 @@ fn mounts_one_card_in_a_shadow_root_in_the_chosen_locale() {
         .unwrap();
     assert_eq!(radios.length(), 11);
     let zero: web_sys::Element = radios.get(0).unwrap().unchecked_into();
-    assert_eq!(zero.get_attribute("aria-label").unwrap(), "0, Nada probable");
+    assert_eq!(
+        zero.get_attribute("aria-label").unwrap(),
+        "0, Nada probable"
+    );
     let close = root.query_selector("button.close").unwrap().unwrap();
     assert_eq!(close.get_attribute("aria-label").unwrap(), "Cerrar");
     // No global CSS: the page's document has no stylesheet of ours.
@@ -83,5 +89,7 @@ fn mounts_one_card_in_a_shadow_root_in_the_chosen_locale() {
 
 #[wasm_bindgen_test]
 fn refuses_options_without_a_survey() {
-    assert!(!show(parse(r#"{"base":"x","site":"shop","respondent":"r"}"#)));
+    assert!(!show(parse(
+        r#"{"base":"x","site":"shop","respondent":"r"}"#
+    )));
 }

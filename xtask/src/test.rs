@@ -69,12 +69,18 @@ pub fn run() -> Result {
         "tests",
         exec(
             cargo()
-                .args(["test", "--workspace", "--exclude", "pulso-widget"])
-                .env("PULSO_BIN", target_dir().join("debug/pulso"))
-                .env("PULSO_ASSETS_DIR", assets::assets_dir())
-                .env("PULSO_CHROMEDRIVER", &chromedriver)
-                .env("PULSO_CHROMIUM", &chromium)
-                .env("PULSO_DOCS_DIR", root().join("docs"))
+                .args([
+                    "test",
+                    "--workspace",
+                    "--exclude",
+                    "pulso-widget",
+                    "--no-fail-fast",
+                ])
+                .env("PULSO_E2E_BIN", target_dir().join("debug/pulso"))
+                .env("PULSO_E2E_ASSETS", assets::assets_dir())
+                .env("PULSO_E2E_CHROMEDRIVER", &chromedriver)
+                .env("PULSO_E2E_CHROMIUM", &chromium)
+                .env("PULSO_E2E_DOCS", root().join("docs"))
                 .env("TMPDIR", &tmp),
         ),
     );
