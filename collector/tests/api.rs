@@ -585,6 +585,7 @@ async fn loader_and_bundle_are_served_precompressed_with_their_cache_rules() {
     assert_eq!(loader.status(), 200);
     assert_eq!(loader.headers()["content-encoding"], "br");
     assert_eq!(loader.headers()["cache-control"], "public, max-age=300");
+    assert_eq!(loader.headers()["vary"], "accept-encoding");
     assert_eq!(loader.bytes().await.unwrap(), "brotli bytes");
 
     let wasm = app

@@ -20,7 +20,15 @@ pub fn router(dir: &Path) -> Router<AppState> {
     }
     // The loader keeps one URL forever, so it is cached briefly; bundle files are
     // named by their content hash, so they are cached for good.
+    // Precompressed files differ by Accept-Encoding: caches in between must know.
+    let vary = || {
+        SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        )
+    };
     let loader = ServiceBuilder::new()
+        .layer(vary())
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=300"),
@@ -33,6 +41,7 @@ pub fn router(dir: &Path) -> Router<AppState> {
     // The bundle is an ES module and a .wasm fetched from the host page's origin:
     // both are CORS requests, and both are public.
     let bundle = ServiceBuilder::new()
+        .layer(vary())
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
