@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use survey::{ClientConfig, Survey, check_partition};
+use survey::{ClientConfig, PathSeg, Survey};
 
 /// The checked configuration the collector runs with.
 #[derive(Clone, Debug)]
@@ -189,17 +189,22 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         let mut seen = HashSet::new();
         let mut surveys = Vec::new();
         for (index, spanned_survey) in raw_site.surveys.into_iter().enumerate() {
-            let span = spanned_survey.span();
-            let at = Some(span.start);
             let survey = spanned_survey.into_inner();
-            let field = |name: &str| format!("sites.{key}.surveys[{index}].{name}");
-            check_survey(&survey).map_err(|(name, message)| {
-                error(Some(locate(text, span.clone(), name)), field(name), message)
-            })?;
+            let mut path = vec![
+                PathSeg::Key("sites".into()),
+                PathSeg::Key(key.clone()),
+                PathSeg::Key("surveys".into()),
+                PathSeg::Index(index),
+            ];
+            if let Err(e) = survey.check() {
+                path.extend(e.path);
+                return Err(error(offset_of(text, &path), dotted(&path), e.message));
+            }
             if !seen.insert(survey.id.clone()) {
+                path.push(PathSeg::Key("id".into()));
                 return Err(error(
-                    at,
-                    field("id"),
+                    offset_of(text, &path),
+                    dotted(&path),
                     format!("survey id `{}` is used twice in this site", survey.id),
                 ));
             }
@@ -237,55 +242,56 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
     })
 }
 
-/// The offset of the line that sets `field` in the survey whose `[[...]]` header
-/// is at `header`, so an error points at the key itself; the header's offset when
-/// the key is not written out (a default was used).
-fn locate(text: &str, header: std::ops::Range<usize>, field: &str) -> usize {
-    let mut offset = header.end.min(text.len());
-    for line in text[offset..].split_inclusive('\n') {
-        let rest = line.trim_start();
-        if rest.starts_with("[[") {
-            break; // the next survey (or another array of tables)
+/// `sites.shop.surveys[0].bands[1]`: a path as people read it.
+fn dotted(path: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) if out.is_empty() => out.push_str(k),
+            PathSeg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
         }
-        let sets_field = rest
-            .strip_prefix(field)
-            .is_some_and(|after| after.trim_start().starts_with(['=', '.']));
-        if sets_field || (rest.starts_with('[') && rest.contains(&format!(".surveys.{field}"))) {
-            return offset;
-        }
-        offset += line.len();
     }
-    header.start
+    out
 }
 
-fn check_survey(survey: &Survey) -> Result<(), (&'static str, String)> {
-    if !is_key(&survey.id) {
-        return Err(("id", "survey ids are letters, digits, '-' or '_'".into()));
+/// Where in the file the value at `path` is written: the deepest part of the
+/// path that the file spells out (a defaulted value points at its table).
+fn offset_of(text: &str, path: &[PathSeg]) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut best = None;
+    let mut table: Option<&DeTable> = Some(root.get_ref());
+    let mut array: Option<&[toml::Spanned<DeValue>]> = None;
+    for seg in path {
+        let value = match (seg, table, array) {
+            (PathSeg::Key(name), Some(t), _) => {
+                let Some((k, v)) = t
+                    .iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == name.as_str())
+                else {
+                    break;
+                };
+                best = Some(k.span().start);
+                v
+            }
+            (PathSeg::Index(i), _, Some(items)) => {
+                let Some(v) = items.get(*i) else { break };
+                best = Some(v.span().start);
+                v
+            }
+            _ => break,
+        };
+        (table, array) = match value.get_ref() {
+            DeValue::Table(t) => (Some(t), None),
+            DeValue::Array(a) => (None, Some(&a[..])),
+            _ => (None, None),
+        };
     }
-    check_partition(&survey.bands).map_err(|e| ("bands", e.to_string()))?;
-    if survey.texts.is_empty() {
-        return Err(("texts", "at least one locale needs texts".into()));
-    }
-    if !survey.has_locale(&survey.default_locale) {
-        return Err((
-            "default_locale",
-            format!(
-                "no texts for the default locale `{}`",
-                survey.default_locale
-            ),
-        ));
-    }
-    if let Some((locale, _)) = survey
-        .texts
-        .iter()
-        .find(|(_, t)| t.question.trim().is_empty())
-    {
-        return Err(("texts", format!("texts.{locale}.question is empty")));
-    }
-    if survey.steps.iter().any(|s| s.trim().is_empty()) {
-        return Err(("steps", "funnel step names cannot be empty".into()));
-    }
-    Ok(())
+    best
 }
 
 fn is_key(s: &str) -> bool {

@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::store::{AnswerRow, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 20] = [
     "id",
     "created_at",
     "updated_at",
@@ -23,7 +23,11 @@ pub const COLUMNS: [&str; 16] = [
     "score",
     "class",
     "band",
+    "first_survey",
     "follow_up",
+    "reason_ids",
+    "reason_texts",
+    "other_text",
     "open_text",
     "respondent",
     "user_id",
@@ -74,7 +78,7 @@ fn take(out: &mut csv::Writer<Vec<u8>>) -> Bytes {
     Bytes::from(full.into_inner().unwrap_or_default())
 }
 
-fn record(r: &AnswerRow) -> [String; 16] {
+fn record(r: &AnswerRow) -> [String; 20] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         r.id.clone(),
@@ -88,7 +92,11 @@ fn record(r: &AnswerRow) -> [String; 16] {
         r.score.to_string(),
         r.class.clone(),
         r.band.clone(),
+        r.first_survey.map(|f| f.to_string()).unwrap_or_default(),
         opt(&r.follow_up),
+        opt(&r.reason_ids),
+        opt(&r.reason_texts),
+        opt(&r.other_text),
         opt(&r.open_text),
         r.respondent.clone(),
         opt(&r.user_id),

@@ -38,8 +38,12 @@ pub struct NewAnswer {
     pub user_id: Option<String>,
     /// JSON object text.
     pub props: String,
+    pub first_survey: Option<bool>,
     pub follow_up: Option<&'static str>,
     pub open_text: Option<String>,
+    pub reason_ids: Option<String>,
+    pub reason_texts: Option<String>,
+    pub other_text: Option<String>,
     pub at_millis: i64,
 }
 
@@ -68,7 +72,11 @@ pub struct AnswerRow {
     pub score: i64,
     pub class: String,
     pub band: String,
+    pub first_survey: Option<bool>,
     pub follow_up: Option<String>,
+    pub reason_ids: Option<String>,
+    pub reason_texts: Option<String>,
+    pub other_text: Option<String>,
     pub open_text: Option<String>,
     pub respondent: String,
     pub user_id: Option<String>,
@@ -107,13 +115,17 @@ impl Store {
     pub async fn upsert(&self, a: &NewAnswer) -> Result<Upsert, StoreError> {
         let done = sqlx::query(
             "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
-                locale, user_id, props, follow_up, open_text, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+                locale, user_id, props, follow_up, open_text, created_at, updated_at,
+                first_survey, reason_ids, reason_texts, other_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,
+                ?17, ?18, ?19, ?20)
              ON CONFLICT (id) DO UPDATE SET
                 rev = excluded.rev, score = excluded.score, class = excluded.class,
                 band = excluded.band, step = excluded.step, page = excluded.page,
                 locale = excluded.locale, user_id = excluded.user_id, props = excluded.props,
                 follow_up = excluded.follow_up, open_text = excluded.open_text,
+                first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
+                reason_texts = excluded.reason_texts, other_text = excluded.other_text,
                 updated_at = excluded.updated_at
              WHERE excluded.rev > answers.rev
                AND answers.site = excluded.site
@@ -136,6 +148,10 @@ impl Store {
         .bind(a.follow_up)
         .bind(&a.open_text)
         .bind(a.at_millis)
+        .bind(a.first_survey)
+        .bind(&a.reason_ids)
+        .bind(&a.reason_texts)
+        .bind(&a.other_text)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 1 {
@@ -163,12 +179,34 @@ impl Store {
         use futures_util::StreamExt;
         sqlx::query(
             "SELECT id, created_at, updated_at, site, survey, step, page, locale, score, class,
-                band, follow_up, open_text, respondent, user_id, props
+                band, first_survey, follow_up, reason_ids, reason_texts, other_text, open_text,
+                respondent, user_id, props
              FROM answers WHERE site = ?1 ORDER BY created_at, id",
         )
         .bind(site.to_owned())
         .fetch(&self.pool)
         .map(|row| row.map(|r| to_row(&r)).map_err(StoreError::from))
+    }
+
+    /// Whether the respondent, or the identified user, has an answer on the site.
+    pub async fn has_answered(
+        &self,
+        site: &str,
+        respondent: &str,
+        user_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let found = sqlx::query(
+            "SELECT 1 FROM answers WHERE site = ?1 AND respondent = ?2
+             UNION ALL
+             SELECT 1 FROM answers WHERE site = ?1 AND user_id = ?3
+             LIMIT 1",
+        )
+        .bind(site)
+        .bind(respondent)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -194,7 +232,11 @@ fn to_row(r: &SqliteRow) -> AnswerRow {
         score: r.get("score"),
         class: r.get("class"),
         band: r.get("band"),
+        first_survey: r.get("first_survey"),
         follow_up: r.get("follow_up"),
+        reason_ids: r.get("reason_ids"),
+        reason_texts: r.get("reason_texts"),
+        other_text: r.get("other_text"),
         open_text: r.get("open_text"),
         respondent: r.get("respondent"),
         user_id: r.get("user_id"),

@@ -36,6 +36,21 @@ steps = ["checkout_done"]
 texts.en.question = "How likely are you to recommend the shop?"
 texts.es.question = "¿Recomendarías la tienda?"
 
+[[sites.shop.surveys.bands]]
+id = "unhappy"
+min = 0
+max = 6
+reasons = [
+  {{ id = "late", text.en = "Late delivery", text.es = "Entrega tardía" }},
+  {{ id = "price", text.en = "Price", text.es = "Precio" }},
+]
+
+[[sites.shop.surveys.bands]]
+id = "happy"
+min = 7
+max = 10
+reasons = [{{ id = "quality", text.en = "Quality", text.es = "Calidad" }}]
+
 [sites.blog]
 origins = ["http://blog.test"]
 
@@ -114,7 +129,10 @@ impl App {
         assert_eq!(response.status(), 200);
         let text = response.text().await.unwrap();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        assert_eq!(reader.headers().unwrap().len(), 16);
+        assert_eq!(
+            reader.headers().unwrap().len(),
+            collector::export::COLUMNS.len()
+        );
         reader.records().map(Result::unwrap).collect()
     }
 }
@@ -149,8 +167,9 @@ async fn a_valid_answer_is_stored_and_exported() {
     assert_eq!(rows.len(), 1);
     assert_eq!(col(&rows[0], "score"), "2");
     assert_eq!(col(&rows[0], "class"), "detractor");
-    assert_eq!(col(&rows[0], "band"), "detractor_0_3");
+    assert_eq!(col(&rows[0], "band"), "unhappy");
     assert_eq!(col(&rows[0], "follow_up"), "");
+    assert_eq!(col(&rows[0], "first_survey"), "");
     assert_eq!(col(&rows[0], "props"), r#"{"plan":"pro"}"#);
     assert!(col(&rows[0], "created_at").ends_with('Z'));
 }
@@ -504,7 +523,13 @@ async fn site_config_is_served_with_an_etag() {
     let config: survey::ClientConfig = response.json().await.unwrap();
     assert_eq!(config.site, "shop");
     assert_eq!(config.surveys[0].id, "checkout_nps");
-    assert_eq!(config.surveys[0].bands, survey::default_bands());
+    let bands: Vec<_> = config.surveys[0]
+        .bands
+        .iter()
+        .map(|b| b.id.as_str())
+        .collect();
+    assert_eq!(bands, ["unhappy", "happy"]);
+    assert_eq!(config.surveys[0].bands[0].reasons[1].text["es"], "Precio");
     let again = app
         .http
         .get(&url)
@@ -671,9 +696,154 @@ async fn check_config_names_file_line_and_field() {
     );
 
     let bad = dir.path().join("bad.toml");
+    // The first band stops at 5, the second starts at 7: nobody owns 6.
+    let text = config_text(dir.path()).replacen("max = 6", "max = 5", 1);
+    std::fs::write(&bad, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .arg("check-config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml:17: sites.shop.surveys[0].bands: score 6 is in no band"),
+        "{stderr}"
+    );
+}
+
+fn closed(score: u8, reasons: &[&str], other: Option<&str>) -> Value {
+    let mut a = answer();
+    a["score"] = json!(score);
+    a["first_survey"] = json!(false);
+    a["locale"] = json!("es");
+    a["follow_up"] = json!({"kind": "closed", "reasons": reasons});
+    if let Some(text) = other {
+        a["follow_up"]["other"] = json!(text);
+    }
+    a
+}
+
+#[tokio::test]
+async fn closed_answers_keep_reason_ids_in_configured_order_with_their_texts() {
+    let app = spawn_app().await;
+    // Chosen in display order "other, price, late"; stored in the band's order.
+    let (status, body) = app
+        .post(&closed(
+            2,
+            &["other", "price", "late"],
+            Some("Rude courier"),
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let row = &app.export().await[0];
+    assert_eq!(col(row, "band"), "unhappy");
+    assert_eq!(col(row, "first_survey"), "false");
+    assert_eq!(col(row, "follow_up"), "closed");
+    assert_eq!(col(row, "reason_ids"), "late;price;other");
+    assert_eq!(col(row, "reason_texts"), "Entrega tardía; Precio; Otro");
+    assert_eq!(col(row, "other_text"), "Rude courier");
+    assert_eq!(col(row, "open_text"), "");
+    assert_eq!(col(row, "locale"), "es");
+}
+
+#[tokio::test]
+async fn closed_answers_are_checked_against_the_band_of_their_score() {
+    let app = spawn_app().await;
+    for (name, body, field, code) in [
+        (
+            "reason of another band",
+            closed(2, &["quality"], None),
+            "follow_up.reasons",
+            "unknown_reason",
+        ),
+        (
+            "unknown reason",
+            closed(9, &["telepathy"], None),
+            "follow_up.reasons",
+            "unknown_reason",
+        ),
+        (
+            "no reason",
+            closed(9, &[], None),
+            "follow_up.reasons",
+            "no_reason",
+        ),
+        (
+            "other without text",
+            closed(9, &["other"], None),
+            "follow_up.other",
+            "other_text_missing",
+        ),
+        (
+            "text without other",
+            closed(9, &["quality"], Some("x")),
+            "follow_up.other",
+            "text_without_other",
+        ),
+        (
+            "blank other text",
+            closed(9, &["other"], Some("   ")),
+            "follow_up.other",
+            "text_empty",
+        ),
+    ] {
+        let (status, error) = app.post(&body).await;
+        assert_eq!(status, 422, "{name}: {error}");
+        assert_eq!(error["error"]["field"], field, "{name}: {error}");
+        assert_eq!(error["error"]["code"], code, "{name}: {error}");
+    }
+    assert!(app.export().await.is_empty());
+}
+
+#[tokio::test]
+async fn respondent_history_tells_whether_a_survey_would_be_the_first() {
+    let app = spawn_app().await;
+    let ask = |who: &'static str, user: Option<&'static str>| {
+        let mut url = format!("{}/v1/sites/shop/respondents/{who}", app.url);
+        if let Some(u) = user {
+            url.push_str(&format!("?user={u}"));
+        }
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url).header("origin", ORIGIN).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+            response.json::<Value>().await.unwrap()["answered"].clone()
+        }
+    };
+    assert_eq!(ask("r-1", None).await, json!(false));
+    let mut a = answer();
+    a["user_id"] = json!("u-7");
+    assert_eq!(app.post(&a).await.0, 200);
+    assert_eq!(ask("r-1", None).await, json!(true));
+    // Another device of the same identified user.
+    assert_eq!(ask("r-2", None).await, json!(false));
+    assert_eq!(ask("r-2", Some("u-7")).await, json!(true));
+
+    let bad = app
+        .http
+        .get(format!("{}/v1/sites/shop/respondents/a%20b", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let unknown = app
+        .http
+        .get(format!("{}/v1/sites/nope/respondents/r-1", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn check_config_rejects_a_reason_without_text_for_a_locale() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("pulso.toml");
     let text = config_text(dir.path()).replace(
-        "steps = [\"checkout_done\"]",
-        "steps = [\"checkout_done\"]\nbands = [{id = \"low\", min = 0, max = 5}, {id = \"high\", min = 7, max = 10}]",
+        r#"{ id = "price", text.en = "Price", text.es = "Precio" }"#,
+        r#"{ id = "price", text.en = "Price" }"#,
     );
     std::fs::write(&bad, text).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
@@ -684,7 +854,7 @@ async fn check_config_names_file_line_and_field() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("bad.toml:14: sites.shop.surveys[0].bands: score 6 is in no band"),
+        stderr.contains("pulso.toml:23: sites.shop.surveys[0].bands[0].reasons[1].text: reason `price` has no text for locale `es`"),
         "{stderr}"
     );
 }

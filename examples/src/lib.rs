@@ -3,6 +3,7 @@
 //! `pulso-shop` serves it; the end-to-end tests mount the same router.
 
 use axum::Router;
+use axum::extract::Query;
 use axum::response::Html;
 use axum::routing::get;
 
@@ -26,11 +27,12 @@ const PAGES: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
-/// Renders a page of the shop whose script tag points at `collector`.
-pub fn render(collector: &str, step: &str, title: &str, body: &str) -> String {
+/// Renders a page of the shop whose script tag points at `collector`, in a
+/// document whose `lang` is `lang` (the card follows it).
+pub fn render(collector: &str, lang: &str, step: &str, title: &str, body: &str) -> String {
     let mut page = LAYOUT
         .replace("{{COLLECTOR}}", collector)
-        .replace("{{LANG}}", "en")
+        .replace("{{LANG}}", lang)
         .replace("{{TITLE}}", title)
         .replace("{{BODY}}", body);
     for (_, name, _, _) in PAGES {
@@ -45,15 +47,29 @@ pub fn render(collector: &str, step: &str, title: &str, body: &str) -> String {
     page
 }
 
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+}
+
 /// The shop as a router, its pages loading Pulso from `collector`
-/// (e.g. `http://127.0.0.1:8080`).
+/// (e.g. `http://127.0.0.1:8080`). `?lang=es` marks a page as Spanish.
 pub fn shop(collector: &str) -> Router {
-    let collector = collector.trim_end_matches('/');
+    let collector = collector.trim_end_matches('/').to_owned();
     PAGES
         .iter()
         .fold(Router::new(), |router, (path, step, title, body)| {
-            let html = render(collector, step, title, body);
-            router.route(path, get(move || async move { Html(html) }))
+            let collector = collector.clone();
+            router.route(
+                path,
+                get(move |Query(q): Query<PageQuery>| async move {
+                    let lang = match q.lang.as_deref() {
+                        Some("es") => "es",
+                        _ => "en",
+                    };
+                    Html(render(&collector, lang, step, title, body))
+                }),
+            )
         })
 }
 
@@ -64,7 +80,7 @@ mod tests {
     #[test]
     fn every_page_carries_the_script_tag_and_its_step() {
         for (_, step, title, body) in PAGES {
-            let page = render("http://collector.test", step, title, body);
+            let page = render("http://collector.test", "en", step, title, body);
             assert!(page.contains(
                 r#"<script async src="http://collector.test/pulso.js" data-site="shop"></script>"#
             ));

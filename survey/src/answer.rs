@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::band::Score;
+use crate::band::{OTHER, Score};
 use crate::definition::Survey;
 
 /// Longest free text a respondent may send, in Unicode scalar values.
@@ -42,6 +42,11 @@ pub struct Answer {
     /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub props: BTreeMap<String, Prop>,
+    /// Whether this is the respondent's first survey on the site, as the widget
+    /// decided it (browser storage, confirmed by the collector); it chose the
+    /// open question (first) or the band's closed list (later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_survey: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
 }
@@ -61,12 +66,20 @@ pub enum Prop {
 pub enum FollowUp {
     /// Answer to the open question ("What is the main reason for your score?").
     Open { text: String },
+    /// Choices from the closed list of the score's band, by reason id; `other`
+    /// (the "Other" choice) comes with its text.
+    Closed {
+        reasons: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        other: Option<String>,
+    },
 }
 
 impl FollowUp {
     pub fn kind(&self) -> &'static str {
         match self {
             FollowUp::Open { .. } => "open",
+            FollowUp::Closed { .. } => "closed",
         }
     }
 }
@@ -173,13 +186,78 @@ impl Answer {
             }
         }
         match &self.follow_up {
-            Some(FollowUp::Open { text }) if text.chars().count() > MAX_TEXT_CHARS => Err(invalid(
-                "follow_up.text",
-                "text_too_long",
-                "text is limited to 2000 characters",
-            )),
-            _ => Ok(score),
+            None => {}
+            Some(FollowUp::Open { text }) => check_text("follow_up.text", text)?,
+            Some(FollowUp::Closed { reasons, other }) => {
+                check_closed(survey, score, reasons, other.as_deref())?
+            }
         }
+        Ok(score)
+    }
+}
+
+fn check_text(field: &'static str, text: &str) -> Result<(), Invalid> {
+    if text.trim().is_empty() {
+        return Err(invalid(field, "text_empty", "text cannot be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid(
+            field,
+            "text_too_long",
+            "text is limited to 2000 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Reasons must come from the list of the score's band; "Other" needs its text,
+/// and text needs "Other".
+fn check_closed(
+    survey: &Survey,
+    score: Score,
+    reasons: &[String],
+    other: Option<&str>,
+) -> Result<(), Invalid> {
+    const FIELD: &str = "follow_up.reasons";
+    let Some(band) = survey.band(score).filter(|b| !b.reasons.is_empty()) else {
+        return Err(invalid(
+            FIELD,
+            "no_closed_list",
+            "the band of this score has no list of reasons",
+        ));
+    };
+    if reasons.is_empty() {
+        return Err(invalid(FIELD, "no_reason", "choose at least one reason"));
+    }
+    for (i, id) in reasons.iter().enumerate() {
+        if id != OTHER && !band.reasons.iter().any(|r| &r.id == id) {
+            return Err(invalid(
+                FIELD,
+                "unknown_reason",
+                "a reason is not in the list of the score's band",
+            ));
+        }
+        if reasons[..i].contains(id) {
+            return Err(invalid(
+                FIELD,
+                "duplicate_reason",
+                "a reason is given twice",
+            ));
+        }
+    }
+    match (reasons.iter().any(|r| r == OTHER), other) {
+        (true, None) => Err(invalid(
+            "follow_up.other",
+            "other_text_missing",
+            "\"other\" needs its text",
+        )),
+        (true, Some(text)) => check_text("follow_up.other", text),
+        (false, Some(_)) => Err(invalid(
+            "follow_up.other",
+            "text_without_other",
+            "text is only given with the \"other\" reason",
+        )),
+        (false, None) => Ok(()),
     }
 }
 
@@ -207,16 +285,11 @@ fn is_short_text(s: &str, max_chars: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::Texts;
 
     fn survey() -> Survey {
-        Survey {
-            id: "nps".into(),
-            steps: vec!["checkout_done".into()],
-            default_locale: "en".into(),
-            bands: crate::default_bands(),
-            texts: [("en".to_string(), Texts::default())].into(),
-        }
+        let mut s = crate::examples::survey();
+        s.id = "nps".into();
+        s
     }
 
     fn answer() -> Answer {
@@ -232,8 +305,16 @@ mod tests {
             locale: "en".into(),
             user_id: None,
             props: BTreeMap::new(),
+            first_survey: None,
             follow_up: None,
         }
+    }
+
+    fn closed(reasons: &[&str], other: Option<&str>) -> Option<FollowUp> {
+        Some(FollowUp::Closed {
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            other: other.map(String::from),
+        })
     }
 
     fn field_of(change: impl FnOnce(&mut Answer)) -> &'static str {
@@ -262,7 +343,7 @@ mod tests {
         assert_eq!(field_of(|a| a.step = Some("".into())), "step");
         assert_eq!(field_of(|a| a.step = Some("a\u{7}".into())), "step");
         assert_eq!(field_of(|a| a.page = Some("done".into())), "page");
-        assert_eq!(field_of(|a| a.locale = "fr".into()), "locale");
+        assert_eq!(field_of(|a| a.locale = "de".into()), "locale");
         assert_eq!(field_of(|a| a.user_id = Some("x".repeat(101))), "user_id");
         assert_eq!(
             field_of(|a| {
@@ -283,6 +364,53 @@ mod tests {
                 })
             }),
             "follow_up.text"
+        );
+    }
+
+    #[test]
+    fn closed_answers_use_the_list_of_their_own_band() {
+        let check = |score: u8, follow_up: Option<FollowUp>| {
+            let mut a = answer();
+            a.score = score;
+            a.follow_up = follow_up;
+            a.validate(&survey())
+                .map(|_| ())
+                .map_err(|e| (e.field, e.code))
+        };
+        // Score 2 is in detractor_0_3, score 5 in detractor_4_6: each its own list.
+        assert_eq!(check(2, closed(&["delivery_late"], None)), Ok(()));
+        assert_eq!(
+            check(5, closed(&["delivery_late"], None)),
+            Err(("follow_up.reasons", "unknown_reason"))
+        );
+        assert_eq!(
+            check(5, closed(&["missing_features", "price"], None)),
+            Ok(())
+        );
+        assert_eq!(check(9, closed(&["other"], Some("The staff"))), Ok(()));
+        assert_eq!(
+            check(9, closed(&["other"], None)),
+            Err(("follow_up.other", "other_text_missing"))
+        );
+        assert_eq!(
+            check(9, closed(&["other"], Some("  "))),
+            Err(("follow_up.other", "text_empty"))
+        );
+        assert_eq!(
+            check(9, closed(&["quality"], Some("text"))),
+            Err(("follow_up.other", "text_without_other"))
+        );
+        assert_eq!(
+            check(9, closed(&[], None)),
+            Err(("follow_up.reasons", "no_reason"))
+        );
+        assert_eq!(
+            check(9, closed(&["quality", "quality"], None)),
+            Err(("follow_up.reasons", "duplicate_reason"))
+        );
+        assert_eq!(
+            check(9, Some(FollowUp::Open { text: " ".into() })),
+            Err(("follow_up.text", "text_empty"))
         );
     }
 
@@ -308,6 +436,10 @@ mod tests {
             json,
             r#"{"id":"0b9c8a7e-1f2d-4c3b-9a8e-7d6c5b4a3f21","rev":1,"site":"shop","survey":"nps","respondent":"r-1","score":7,"step":"checkout_done","page":"/done","locale":"en","props":{"items":3.0,"plan":"pro"},"follow_up":{"kind":"open","text":"fast"}}"#
         );
+        a.first_survey = Some(false);
+        a.follow_up = closed(&["price", "other"], Some("Parking"));
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.ends_with(r#""first_survey":false,"follow_up":{"kind":"closed","reasons":["price","other"],"other":"Parking"}}"#), "{json}");
         assert_eq!(serde_json::from_str::<Answer>(&json).unwrap(), a);
     }
 

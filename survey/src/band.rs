@@ -1,5 +1,7 @@
 //! Scores, the classic NPS classes and the configurable score bands.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A 0–10 answer to "How likely are you to recommend us?".
@@ -53,7 +55,28 @@ pub struct Band {
     pub id: String,
     pub min: u8,
     pub max: u8,
+    /// The closed follow-up's question per locale; omitted locales use the
+    /// built-in wording for the band (see [`crate::band_question`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub question: BTreeMap<String, String>,
+    /// The closed list of reasons asked in a respondent's later surveys. "Other"
+    /// is not listed here: it is always added, last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
 }
+
+/// One choice of a closed follow-up list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Stable id, stored with answers; never a display position.
+    pub id: String,
+    /// Text per locale.
+    pub text: BTreeMap<String, String>,
+}
+
+/// The reason id of the "Other" choice that every closed list ends with.
+pub const OTHER: &str = "other";
 
 impl Band {
     pub fn contains(&self, score: Score) -> bool {
@@ -75,6 +98,8 @@ pub fn default_bands() -> Vec<Band> {
         id: id.to_owned(),
         min,
         max,
+        question: BTreeMap::new(),
+        reasons: Vec::new(),
     })
     .collect()
 }
@@ -187,6 +212,8 @@ mod tests {
             id: id.into(),
             min,
             max,
+            question: BTreeMap::new(),
+            reasons: Vec::new(),
         }
     }
 
@@ -255,5 +282,60 @@ mod tests {
         );
         assert_eq!(check_partition(&[]), Err(BandError::Empty));
         assert!(check_partition(&[band("all", 0, 10)]).is_ok());
+    }
+
+    /// Any partition of 0–10 into consecutive bands: cut points chosen at random.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn partition() -> impl proptest::strategy::Strategy<Value = Vec<Band>> {
+        proptest::collection::btree_set(1u8..=10, 0..=10).prop_map(|cuts| {
+            let mut bands = Vec::new();
+            let mut start = 0;
+            for (i, end) in cuts.iter().copied().chain([11]).enumerate() {
+                bands.push(band(&format!("b{i}"), start, end - 1));
+                start = end;
+            }
+            bands
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    use proptest::prelude::*;
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest! {
+        #[test]
+        fn every_score_is_in_exactly_one_band_of_any_valid_partition(bands in partition()) {
+            prop_assert!(check_partition(&bands).is_ok());
+            for value in 0..=10 {
+                let score = Score::new(value).unwrap();
+                let owners = bands.iter().filter(|b| b.contains(score)).count();
+                prop_assert_eq!(owners, 1);
+                prop_assert!(band_of(&bands, score).is_some());
+            }
+        }
+
+        #[test]
+        fn a_partition_missing_or_doubling_a_score_is_refused(
+            bands in partition(),
+            value in 0u8..=10,
+            double in any::<bool>(),
+        ) {
+            let mut bands = bands;
+            if double {
+                bands.push(band("extra", value, value));
+            } else {
+                // Shrink the band owning `value` so that it no longer covers it.
+                let owner = bands.iter().position(|b| b.contains(Score::new(value).unwrap())).unwrap();
+                let b = &mut bands[owner];
+                if b.min == b.max {
+                    bands.remove(owner);
+                } else if b.min == value {
+                    b.min += 1;
+                } else {
+                    b.max = value - 1;
+                }
+            }
+            prop_assert!(check_partition(&bands).is_err());
+        }
     }
 }

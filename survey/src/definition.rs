@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::band::{Band, default_bands};
+use crate::band::{Band, OTHER, check_partition, default_bands};
 
 /// One NPS survey: where it is asked, in which words, and how scores are banded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,6 +23,11 @@ pub struct Survey {
     pub bands: Vec<Band>,
     /// Texts per locale (`en`, `es`, ...).
     pub texts: BTreeMap<String, Texts>,
+    /// Show each respondent the reasons of a closed list in an order of their own
+    /// (fixed per respondent), against the bias towards the first options.
+    /// "Other" stays last.
+    #[serde(default)]
+    pub shuffle_reasons: bool,
 }
 
 fn default_locale() -> String {
@@ -47,7 +52,133 @@ pub struct Texts {
     pub high_label: Option<String>,
 }
 
+/// A step of the path from a configuration's root to a value, for errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// A definition that cannot be used, with the path (below the survey) of the
+/// offending value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefinitionError {
+    pub path: Vec<PathSeg>,
+    pub message: String,
+}
+
+fn error(path: &[PathSeg], message: String) -> DefinitionError {
+    DefinitionError {
+        path: path.to_vec(),
+        message,
+    }
+}
+
+fn key(name: &str) -> PathSeg {
+    PathSeg::Key(name.to_owned())
+}
+
+/// Letters, digits, `-` and `_`, 1–100 of them: what ids look like everywhere.
+pub fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
 impl Survey {
+    /// Checks everything a survey must satisfy before it can be shown: a valid id,
+    /// bands that partition 0–10, texts for the default locale, and for every
+    /// locale with texts a question, the band questions given and every reason's
+    /// text; reason ids unique in their band and never `other`.
+    pub fn check(&self) -> Result<(), DefinitionError> {
+        if !is_id(&self.id) {
+            return Err(error(
+                &[key("id")],
+                "survey ids are 1-100 letters, digits, '-' or '_'".into(),
+            ));
+        }
+        if self.steps.iter().any(|s| s.trim().is_empty()) {
+            return Err(error(
+                &[key("steps")],
+                "funnel step names cannot be empty".into(),
+            ));
+        }
+        if let Err(e) = check_partition(&self.bands) {
+            return Err(error(&[key("bands")], e.to_string()));
+        }
+        if self.texts.is_empty() {
+            return Err(error(
+                &[key("texts")],
+                "at least one locale needs texts".into(),
+            ));
+        }
+        if !self.has_locale(&self.default_locale) {
+            return Err(error(
+                &[key("default_locale")],
+                format!("no texts for the default locale `{}`", self.default_locale),
+            ));
+        }
+        for (locale, texts) in &self.texts {
+            if texts.question.trim().is_empty() {
+                return Err(error(
+                    &[key("texts"), key(locale), key("question")],
+                    "the question cannot be empty".into(),
+                ));
+            }
+        }
+        for (b, band) in self.bands.iter().enumerate() {
+            let band_path =
+                |rest: &[PathSeg]| [vec![key("bands"), PathSeg::Index(b)], rest.to_vec()].concat();
+            if let Some(locale) = band.question.keys().find(|l| !self.has_locale(l)) {
+                return Err(error(
+                    &band_path(&[key("question"), key(locale)]),
+                    format!("locale `{locale}` has no texts in this survey"),
+                ));
+            }
+            for (r, reason) in band.reasons.iter().enumerate() {
+                let at = |leaf: &str| band_path(&[key("reasons"), PathSeg::Index(r), key(leaf)]);
+                if !is_id(&reason.id) {
+                    return Err(error(
+                        &at("id"),
+                        "reason ids are 1-100 letters, digits, '-' or '_'".into(),
+                    ));
+                }
+                if reason.id == OTHER {
+                    return Err(error(
+                        &at("id"),
+                        "`other` is reserved: every list ends with it by itself".into(),
+                    ));
+                }
+                if band.reasons[..r].iter().any(|x| x.id == reason.id) {
+                    return Err(error(
+                        &at("id"),
+                        format!(
+                            "reason id `{}` is used twice in band `{}`",
+                            reason.id, band.id
+                        ),
+                    ));
+                }
+                if let Some(locale) = self
+                    .texts
+                    .keys()
+                    .find(|l| reason.text.get(*l).is_none_or(|t| t.trim().is_empty()))
+                {
+                    return Err(error(
+                        &at("text"),
+                        format!("reason `{}` has no text for locale `{locale}`", reason.id),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The band a score falls in.
+    pub fn band(&self, score: crate::Score) -> Option<&Band> {
+        crate::band_of(&self.bands, score)
+    }
+
     pub fn triggered_by(&self, step: &str) -> bool {
         self.steps.iter().any(|s| s == step)
     }

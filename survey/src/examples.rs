@@ -3,9 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Answer, ClientConfig, FollowUp, Prop, Survey, Texts, default_bands};
+use crate::{Answer, ClientConfig, FollowUp, Prop, Reason, Survey, Texts, default_bands};
 
-/// A survey in English and Spanish with the default bands.
+fn reason(id: &str, en: &str, es: &str) -> Reason {
+    Reason {
+        id: id.into(),
+        text: BTreeMap::from([("en".into(), en.into()), ("es".into(), es.into())]),
+    }
+}
+
+/// A survey in English and Spanish with the default bands, a list of reasons in
+/// each band, and shuffled reasons.
 pub fn survey() -> Survey {
     let texts = |question: &str, open: &str| Texts {
         question: question.into(),
@@ -13,11 +21,71 @@ pub fn survey() -> Survey {
         low_label: None,
         high_label: None,
     };
+    let mut bands = default_bands();
+    bands[0].reasons = vec![
+        reason(
+            "delivery_late",
+            "Delivery was late",
+            "La entrega llegó tarde",
+        ),
+        reason(
+            "product_damaged",
+            "The product arrived damaged",
+            "El producto llegó dañado",
+        ),
+        reason(
+            "support_unhelpful",
+            "Customer support did not help",
+            "El servicio al cliente no ayudó",
+        ),
+        reason(
+            "checkout_problems",
+            "Checkout was difficult",
+            "El pago fue complicado",
+        ),
+    ];
+    bands[1].reasons = vec![
+        reason(
+            "missing_features",
+            "Products I wanted were missing",
+            "Faltaban productos que quería",
+        ),
+        reason(
+            "price",
+            "Prices are too high",
+            "Los precios son demasiado altos",
+        ),
+        reason(
+            "shipping_cost",
+            "Shipping costs too much",
+            "El envío es demasiado caro",
+        ),
+    ];
+    bands[2].reasons = vec![
+        reason("faster_delivery", "Faster delivery", "Entrega más rápida"),
+        reason("more_choice", "More choice", "Más variedad"),
+        reason("better_prices", "Better prices", "Mejores precios"),
+    ];
+    bands[3].reasons = vec![
+        reason("quality", "Product quality", "Calidad de los productos"),
+        reason("fast_delivery", "Fast delivery", "Entrega rápida"),
+        reason("service", "Friendly service", "Atención amable"),
+    ];
+    bands[3].question = BTreeMap::from([
+        (
+            "en".into(),
+            "Thank you! What do you like most about Acme?".into(),
+        ),
+        (
+            "es".into(),
+            "¡Gracias! ¿Qué es lo que más te gusta de Acme?".into(),
+        ),
+    ]);
     Survey {
         id: "checkout_nps".into(),
         steps: vec!["checkout_done".into()],
         default_locale: "en".into(),
-        bands: default_bands(),
+        bands,
         texts: BTreeMap::from([
             (
                 "en".into(),
@@ -34,6 +102,7 @@ pub fn survey() -> Survey {
                 ),
             ),
         ]),
+        shuffle_reasons: true,
     }
 }
 
@@ -45,7 +114,7 @@ pub fn client_config() -> ClientConfig {
     }
 }
 
-/// `tests/fixtures/answer.json` as a value.
+/// `tests/fixtures/answer.json` as a value: a later survey's closed answer.
 pub fn answer() -> Answer {
     Answer {
         id: "0b9c8a7e-1f2d-4c3b-9a8e-7d6c5b4a3f21".into(),
@@ -63,8 +132,10 @@ pub fn answer() -> Answer {
             ("plan".into(), Prop::Text("pro".into())),
             ("trial".into(), Prop::Bool(false)),
         ]),
-        follow_up: Some(FollowUp::Open {
-            text: "Rápido y fácil".into(),
+        first_survey: Some(false),
+        follow_up: Some(FollowUp::Closed {
+            reasons: vec!["more_choice".into(), "other".into()],
+            other: Some("Envío a Canarias".into()),
         }),
     }
 }

@@ -9,9 +9,13 @@ mod band;
 mod definition;
 #[doc(hidden)]
 pub mod examples;
+mod follow_up;
 mod locale;
 
 pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};
-pub use band::{Band, BandError, Class, Score, band_of, check_partition, default_bands};
-pub use definition::{ClientConfig, Survey, Texts};
-pub use locale::{UiStrings, normalize_locale, pick_locale, ui_strings};
+pub use band::{
+    Band, BandError, Class, OTHER, Reason, Score, band_of, check_partition, default_bands,
+};
+pub use definition::{ClientConfig, DefinitionError, PathSeg, Survey, Texts, is_id};
+pub use follow_up::{Ask, Choice};
+pub use locale::{UiStrings, band_question, normalize_locale, pick_locale, ui_strings};

@@ -39,6 +39,10 @@ pub struct UiStrings {
     pub thanks: &'static str,
     pub send_error: &'static str,
     pub scale_label: &'static str,
+    pub other: &'static str,
+    pub other_label: &'static str,
+    pub need_other: &'static str,
+    pub pick_hint: &'static str,
 }
 
 const EN: UiStrings = UiStrings {
@@ -51,6 +55,10 @@ const EN: UiStrings = UiStrings {
     thanks: "Thank you for your feedback!",
     send_error: "We could not send your answer yet. We will try again.",
     scale_label: "Score from 0 (not at all likely) to 10 (extremely likely)",
+    other: "Other",
+    other_label: "Please tell us more",
+    need_other: "Please describe your other reason.",
+    pick_hint: "Choose all that apply.",
 };
 
 const ES: UiStrings = UiStrings {
@@ -63,6 +71,10 @@ const ES: UiStrings = UiStrings {
     thanks: "¡Gracias por tu opinión!",
     send_error: "Aún no pudimos enviar tu respuesta. Lo intentaremos de nuevo.",
     scale_label: "Puntuación de 0 (nada probable) a 10 (muy probable)",
+    other: "Otro",
+    other_label: "Cuéntanos más",
+    need_other: "Describe tu otro motivo.",
+    pick_hint: "Elige todas las que correspondan.",
 };
 
 /// Built-in strings for a locale; English for any locale we do not ship.
@@ -70,6 +82,24 @@ pub fn ui_strings(locale: &str) -> &'static UiStrings {
     match normalize_locale(locale).as_str() {
         "es" => &ES,
         _ => &EN,
+    }
+}
+
+/// Built-in wording of the closed follow-up for the default bands: the very
+/// unhappy are asked what went wrong, the mildly unhappy what is missing,
+/// passives what would make it a 9 or 10, promoters what they value most.
+pub fn band_question(band: &str, locale: &str) -> &'static str {
+    let es = normalize_locale(locale) == "es";
+    match (band, es) {
+        ("detractor_0_3", false) => "We are sorry to hear that. What went wrong?",
+        ("detractor_0_3", true) => "Lamentamos oír eso. ¿Qué salió mal?",
+        ("detractor_4_6", false) => "What is missing for you to give us a higher score?",
+        ("detractor_4_6", true) => "¿Qué nos falta para que nos des una puntuación más alta?",
+        ("passive", false) => "What would make it a 9 or 10 for you?",
+        ("passive", true) => "¿Qué haría falta para que nos des un 9 o un 10?",
+        ("promoter", false) => "Great to hear! What do you value most?",
+        ("promoter", true) => "¡Qué bien! ¿Qué es lo que más valoras?",
+        _ => ui_strings(locale).open_question,
     }
 }
 
@@ -88,6 +118,7 @@ mod tests {
                 .iter()
                 .map(|l| (l.to_string(), Texts::default()))
                 .collect(),
+            shuffle_reasons: false,
         }
     }
 
@@ -118,6 +149,10 @@ mod tests {
                 strings.thanks,
                 strings.send_error,
                 strings.scale_label,
+                strings.other,
+                strings.other_label,
+                strings.need_other,
+                strings.pick_hint,
             ] {
                 assert!(!s.is_empty());
             }

@@ -6,7 +6,7 @@
 //! `PULSO_E2E_BIN`, `PULSO_E2E_ASSETS`, `PULSO_E2E_CHROMEDRIVER`, `PULSO_E2E_CHROMIUM`, `PULSO_E2E_DOCS`.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -48,12 +48,18 @@ impl Stack {
             .expect("shop port");
         let shop = format!("http://{}", shop_listener.local_addr().unwrap());
         let config = dir.path().join("pulso.toml");
-        std::fs::write(&config, config_text(&shop, dir.path())).expect("write config");
+        std::fs::write(&config, config_text(&shop)).expect("write config");
 
         let mut child = Command::new(var("PULSO_E2E_BIN"))
             .args(["serve", "--config"])
             .arg(&config)
             .env("PULSO_LOG", "warn")
+            .env("PULSO_LISTEN", "127.0.0.1:0")
+            .env(
+                "PULSO_DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("pulso.db").display()),
+            )
+            .env("PULSO_ASSETS_DIR", var("PULSO_E2E_ASSETS"))
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -104,32 +110,12 @@ impl Stack {
 
     /// The index of a column of the export.
     pub fn column(name: &str) -> usize {
-        COLUMNS
+        collector::export::COLUMNS
             .iter()
             .position(|c| *c == name)
             .unwrap_or_else(|| panic!("no column {name}"))
     }
 }
-
-/// The export's documented columns.
-pub const COLUMNS: [&str; 16] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "site",
-    "survey",
-    "step",
-    "page",
-    "locale",
-    "score",
-    "class",
-    "band",
-    "follow_up",
-    "open_text",
-    "respondent",
-    "user_id",
-    "props",
-];
 
 impl Drop for Stack {
     fn drop(&mut self) {
@@ -142,31 +128,26 @@ async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
     let _ = axum::serve(listener, router).await;
 }
 
-fn config_text(shop_origin: &str, dir: &Path) -> String {
-    format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-database_url = "sqlite://{db}"
-assets_dir = "{assets}"
-
-[sites.shop]
-origins = ["{shop_origin}"]
-export_token = "{TOKEN}"
-
-[[sites.shop.surveys]]
-id = "checkout_nps"
-steps = ["checkout_done"]
-
-[sites.shop.surveys.texts.en]
-question = "How likely are you to recommend Pulso Demo Shop to a friend or colleague?"
-
-[sites.shop.surveys.texts.es]
-question = "¿Qué probabilidad hay de que recomiendes Pulso Demo Shop a un amigo o colega?"
-"#,
-        db = dir.join("pulso.db").display(),
-        assets = var("PULSO_E2E_ASSETS").display(),
-    )
+/// The shipped example configuration, with the shop's origin and the test token.
+fn config_text(shop_origin: &str) -> String {
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/pulso.toml"
+    ))
+    .expect("examples/pulso.toml");
+    example
+        .lines()
+        .map(|line| {
+            if line.starts_with("origins = ") {
+                format!("origins = [\"{shop_origin}\"]")
+            } else if line.starts_with("export_token = ") {
+                format!("export_token = \"{TOKEN}\"")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs `body` with a fresh headless Chromium, closing the browser whatever
@@ -286,4 +267,94 @@ pub fn save_doc_image(name: &str, png: &[u8]) {
     let dir = var("PULSO_E2E_DOCS");
     std::fs::create_dir_all(&dir).expect("docs dir");
     std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+/// Chooses a score by clicking its radio, as a person would.
+pub async fn choose_score(root: &ShadowRoot, score: u8) {
+    in_card(root, &format!("input[name=score][value='{score}']"))
+        .await
+        .click()
+        .await
+        .expect("click the score");
+}
+
+/// The reason ids of the closed list on screen, in display order, once it is there.
+pub async fn reason_ids(root: &ShadowRoot) -> Vec<String> {
+    in_card(root, "fieldset.reasons").await;
+    let mut ids = Vec::new();
+    for input in root
+        .find_all(Locator::Css("fieldset.reasons input[type=checkbox]"))
+        .await
+        .expect("reason inputs")
+    {
+        ids.push(
+            input
+                .attr("value")
+                .await
+                .expect("value")
+                .unwrap_or_default(),
+        );
+    }
+    ids
+}
+
+/// The text of the closed list's question.
+pub async fn legend(root: &ShadowRoot) -> String {
+    in_card(root, "fieldset.reasons legend")
+        .await
+        .text()
+        .await
+        .expect("legend text")
+}
+
+/// Sends the follow-up and waits for the thank-you.
+pub async fn send(root: &ShadowRoot) -> String {
+    in_card(root, "button.send")
+        .await
+        .click()
+        .await
+        .expect("click send");
+    in_card(root, ".thanks")
+        .await
+        .text()
+        .await
+        .expect("thanks text")
+}
+
+/// Runs axe-core (injected from the npm package the test command installed) on
+/// the card and returns the WCAG 2.1 A/AA violations, one line each.
+pub async fn axe_violations(client: &Client) -> Vec<String> {
+    let source = std::fs::read_to_string(var("PULSO_E2E_AXE")).expect("axe-core source");
+    client
+        .execute(&source, vec![])
+        .await
+        .expect("inject axe-core");
+    let result = client
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             axe.run({include: [['pulso-survey']]},
+                     {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+               .then(function (r) {
+                 done(r.violations.map(function (v) {
+                   return v.id + ': ' + v.help + ' at ' + v.nodes.map(function (n) { return JSON.stringify(n.target) }).join(', ');
+                 }));
+               })
+               .catch(function (e) { done(['axe failed: ' + e]) });",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value(result).expect("a list of violations")
+}
+
+/// Sets this browser's respondent id for the shop (as a returning visitor's
+/// browser would have it), on a page of the shop's origin.
+pub async fn set_respondent(client: &Client, respondent: &str) {
+    client
+        .execute(
+            "localStorage.setItem('pulso.rid', arguments[0])",
+            vec![serde_json::json!(respondent)],
+        )
+        .await
+        .expect("set the respondent id");
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use js_sys::{Array, Object, Reflect};
-use survey::{Band, Prop, Survey, Texts, default_bands, pick_locale};
+use survey::{Band, Prop, Reason, Survey, Texts, default_bands, pick_locale};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything one display of a survey needs.
@@ -43,6 +43,18 @@ fn strings(obj: &JsValue, key: &str) -> Vec<String> {
         .collect()
 }
 
+fn string_map(obj: &JsValue) -> BTreeMap<String, String> {
+    entries(obj)
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_string()?)))
+        .collect()
+}
+
+fn array(obj: &JsValue, key: &str) -> Option<Vec<JsValue>> {
+    let value = get(obj, key);
+    Array::is_array(&value).then(|| Array::from(&value).iter().collect())
+}
+
 fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
     if !obj.is_object() {
         return Vec::new();
@@ -72,20 +84,29 @@ pub fn decode_survey(value: &JsValue) -> Option<Survey> {
             ))
         })
         .collect();
-    let bands_value = get(value, "bands");
-    let bands = if Array::is_array(&bands_value) {
-        Array::from(&bands_value)
+    let bands = match array(value, "bands") {
+        Some(bands) => bands
             .iter()
             .map(|b| {
                 Some(Band {
-                    id: string(&b, "id")?,
-                    min: small(&get(&b, "min"))?,
-                    max: small(&get(&b, "max"))?,
+                    id: string(b, "id")?,
+                    min: small(&get(b, "min"))?,
+                    max: small(&get(b, "max"))?,
+                    question: string_map(&get(b, "question")),
+                    reasons: array(b, "reasons")
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|r| {
+                            Some(Reason {
+                                id: string(r, "id")?,
+                                text: string_map(&get(r, "text")),
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()?,
                 })
             })
-            .collect::<Option<Vec<_>>>()?
-    } else {
-        default_bands()
+            .collect::<Option<Vec<_>>>()?,
+        None => default_bands(),
     };
     Some(Survey {
         id: string(value, "id")?,
@@ -93,6 +114,7 @@ pub fn decode_survey(value: &JsValue) -> Option<Survey> {
         default_locale: string(value, "default_locale").unwrap_or_else(|| "en".into()),
         bands,
         texts,
+        shuffle_reasons: get(value, "shuffle_reasons").as_bool().unwrap_or(false),
     })
 }
 

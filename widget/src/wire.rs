@@ -41,10 +41,20 @@ pub fn to_json(answer: &Answer) -> String {
         }
         set(&o, "props", props.into());
     }
-    if let Some(FollowUp::Open { text }) = &answer.follow_up {
+    if let Some(first) = answer.first_survey {
+        set(&o, "first_survey", first.into());
+    }
+    if let Some(follow_up) = &answer.follow_up {
         let f = Object::new();
-        set(&f, "kind", "open".into());
-        set(&f, "text", text.as_str().into());
+        set(&f, "kind", follow_up.kind().into());
+        match follow_up {
+            FollowUp::Open { text } => set(&f, "text", text.as_str().into()),
+            FollowUp::Closed { reasons, other } => {
+                let list: js_sys::Array = reasons.iter().map(|r| JsValue::from_str(r)).collect();
+                set(&f, "reasons", list.into());
+                set_opt(&f, "other", other);
+            }
+        }
         set(&o, "follow_up", f.into());
     }
     js_sys::JSON::stringify(&o)
@@ -63,6 +73,49 @@ pub async fn post(base: &str, answer: &Answer) -> bool {
         return false;
     };
     matches!(request.send().await, Ok(response) if response.ok())
+}
+
+/// Gets what the collector knows of the respondent: `Some(true)` if they (or the
+/// identified user) answered on this site before; `None` if it could not say.
+pub async fn answered_before(
+    base: &str,
+    site: &str,
+    respondent: &str,
+    user: Option<&str>,
+) -> Option<bool> {
+    let mut url = format!("{base}/v1/sites/{site}/respondents/{respondent}");
+    if let Some(user) = user {
+        url.push_str("?user=");
+        url.push_str(&String::from(js_sys::encode_uri_component(user)));
+    }
+    let response = Request::get(&url).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let body = js_sys::JSON::parse(&response.text().await.ok()?).ok()?;
+    Reflect::get(&body, &"answered".into()).ok()?.as_bool()
+}
+
+/// The browser's record that this respondent answered on the site before.
+/// Storage may be blocked (privacy modes): then it knows nothing.
+fn storage_key(site: &str) -> String {
+    format!("pulso.answered.{site}")
+}
+
+pub fn remembered_answer(site: &str) -> bool {
+    local_storage()
+        .and_then(|s| s.get_item(&storage_key(site)).ok().flatten())
+        .is_some()
+}
+
+pub fn remember_answer(site: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.set_item(&storage_key(site), "1");
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// A random (version 4) UUID from the browser's cryptographic generator.

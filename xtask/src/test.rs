@@ -11,6 +11,7 @@ pub fn run() -> Result {
     let wasm_bindgen = tools::wasm_bindgen()?;
     let chromedriver = tools::chromium()?;
     let chromium = tools::chromium_binary().ok_or("chromium is not on PATH")?;
+    let axe = tools::axe_core()?;
 
     // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
     let tmp = target_dir().join("tmp");
@@ -81,6 +82,7 @@ pub fn run() -> Result {
                 .env("PULSO_E2E_CHROMEDRIVER", &chromedriver)
                 .env("PULSO_E2E_CHROMIUM", &chromium)
                 .env("PULSO_E2E_DOCS", root().join("docs"))
+                .env("PULSO_E2E_AXE", &axe)
                 .env("TMPDIR", &tmp),
         ),
     );

@@ -61,31 +61,60 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
         .ok_or_else(|| "wasm-bindgen was installed but is not on PATH (add ~/.cargo/bin)".into())
 }
 
-/// wasm-opt, installed from the npm registry into target/tools when npm is there.
-/// `None` (with a note) when it cannot be had: the bundle is then only a little larger.
+/// axe-core, the accessibility engine the browser tests inject into pages.
+const AXE_CORE: &str = "axe-core@4.11.0";
+
+/// A file of an npm package, installed (pinned) into target/tools if missing.
+fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
+    let dir = crate::assets::target_dir().join("tools");
+    let name = package.rsplit_once('@').map_or(package, |(name, _)| name);
+    let path = dir.join("node_modules").join(name).join(file);
+    if path.is_file() {
+        return Ok(path);
+    }
+    if on_path("npm").is_none() {
+        return Err(format!(
+            "npm is needed to install {package} (Debian: apt-get install npm)"
+        ));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    exec(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--silent",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg(package),
+    )?;
+    path.is_file()
+        .then_some(path)
+        .ok_or_else(|| format!("{package} installed without {file}"))
+}
+
+/// wasm-opt from the npm registry's binaryen, run with node. `None` (with a note)
+/// when it cannot be had: the bundle is then only a little larger.
 pub fn wasm_opt() -> Option<Vec<String>> {
-    let dir = root().join("target/tools");
-    let script = dir.join("node_modules/binaryen/bin/wasm-opt");
-    if !script.is_file() {
-        if on_path("npm").is_none() || on_path("node").is_none() {
-            eprintln!(
-                "note: node and npm not found, so no wasm-opt: the bundle is built without it"
-            );
-            return None;
-        }
-        let _ = std::fs::create_dir_all(&dir);
-        let installed = exec(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-                .arg(&dir)
-                .arg(BINARYEN),
-        );
-        if let Err(e) = installed {
+    if on_path("node").is_none() {
+        eprintln!("note: node not found, so no wasm-opt: the bundle is built without it");
+        return None;
+    }
+    match npm_file(BINARYEN, "bin/wasm-opt") {
+        Ok(script) => Some(vec!["node".into(), script.to_string_lossy().into_owned()]),
+        Err(e) => {
             eprintln!("note: {e}; the bundle is built without wasm-opt");
-            return None;
+            None
         }
     }
-    Some(vec!["node".into(), script.to_string_lossy().into_owned()])
+}
+
+/// axe-core's browser build, for the accessibility tests.
+pub fn axe_core() -> Result<PathBuf> {
+    npm_file(AXE_CORE, "axe.min.js")
 }
 
 /// Debian's chromium and chromium-driver, installed with apt-get when we are

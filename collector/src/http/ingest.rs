@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::json;
-use survey::{Answer, FollowUp, Score, band_of};
+use survey::{Answer, FollowUp, OTHER, Score, Survey, ui_strings};
 
 use super::{ApiError, AppState};
 use crate::store::{NewAnswer, Upsert};
@@ -44,7 +44,7 @@ pub async fn post_response(
         .validate(survey)
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
 
-    let record = to_record(answer, score, &survey.bands)?;
+    let record = to_record(answer, score, survey)?;
     match state.store().upsert(&record).await {
         Ok(Upsert::IdTaken) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -128,21 +128,12 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
     Ok(answer)
 }
 
-fn to_record(answer: Answer, score: Score, bands: &[survey::Band]) -> Result<NewAnswer, ApiError> {
-    let band = band_of(bands, score)
-        .ok_or_else(|| ApiError::internal("bands checked at start-up do not cover a score"))?
-        .id
-        .clone();
+fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer, ApiError> {
+    let band = survey
+        .band(score)
+        .ok_or_else(|| ApiError::internal("bands checked at start-up do not cover a score"))?;
     let props = serde_json::to_string(&answer.props).map_err(ApiError::internal)?;
-    let (follow_up, open_text) = match answer.follow_up {
-        None => (None, None),
-        Some(f @ FollowUp::Open { .. }) => {
-            let kind = f.kind();
-            let FollowUp::Open { text } = f;
-            (Some(kind), Some(text))
-        }
-    };
-    Ok(NewAnswer {
+    let mut record = NewAnswer {
         id: answer.id.to_ascii_lowercase(),
         rev: answer.rev,
         site: answer.site,
@@ -150,7 +141,7 @@ fn to_record(answer: Answer, score: Score, bands: &[survey::Band]) -> Result<New
         respondent: answer.respondent,
         score: score.get(),
         class: score.class().as_str(),
-        band,
+        band: band.id.clone(),
         step: answer.step,
         // Query strings and fragments can carry personal data: keep the path only.
         page: answer
@@ -159,10 +150,43 @@ fn to_record(answer: Answer, score: Score, bands: &[survey::Band]) -> Result<New
         locale: answer.locale,
         user_id: answer.user_id,
         props,
-        follow_up,
-        open_text,
+        first_survey: answer.first_survey,
+        follow_up: answer.follow_up.as_ref().map(FollowUp::kind),
+        open_text: None,
+        reason_ids: None,
+        reason_texts: None,
+        other_text: None,
         at_millis: now_millis(),
-    })
+    };
+    match answer.follow_up {
+        None => {}
+        Some(FollowUp::Open { text }) => record.open_text = Some(text),
+        Some(FollowUp::Closed { reasons, other }) => {
+            // Stored in the band's configured order, never in display order; the
+            // texts are those the respondent saw, in their locale.
+            let (ids, texts): (Vec<&str>, Vec<String>) = band
+                .reasons
+                .iter()
+                .filter(|r| reasons.contains(&r.id))
+                .map(|r| {
+                    (
+                        r.id.as_str(),
+                        r.text.get(&record.locale).cloned().unwrap_or_default(),
+                    )
+                })
+                .chain(
+                    reasons
+                        .iter()
+                        .any(|r| r == OTHER)
+                        .then(|| (OTHER, ui_strings(&record.locale).other.to_owned())),
+                )
+                .unzip();
+            record.reason_ids = Some(ids.join(";"));
+            record.reason_texts = Some(texts.join("; "));
+            record.other_text = other;
+        }
+    }
+    Ok(record)
 }
 
 fn now_millis() -> i64 {

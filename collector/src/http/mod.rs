@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -93,6 +93,10 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/responses", post(ingest::post_response))
         .route("/v1/sites/{site}/config", get(site_config))
+        .route(
+            "/v1/sites/{site}/respondents/{respondent}",
+            get(respondent_history),
+        )
         .layer(cors)
         .route("/v1/sites/{site}/export", get(export::export))
         .route("/healthz", get(healthz));
@@ -116,7 +120,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Which pages may call the API from a browser: answers from any configured
 /// origin (the handler then checks the origin against the answer's own site),
-/// a site's configuration only from that site's origins.
+/// a site's configuration and respondent history only from that site's origins.
 fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
     if path == "/v1/responses" {
         return state
@@ -125,10 +129,16 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
             .values()
             .any(|s| s.allows_origin(origin));
     }
-    path.strip_prefix("/v1/sites/")
-        .and_then(|rest| rest.strip_suffix("/config"))
-        .and_then(|key| state.site(key))
-        .is_some_and(|site| site.allows_origin(origin))
+    let Some((key, rest)) = path
+        .strip_prefix("/v1/sites/")
+        .and_then(|p| p.split_once('/'))
+    else {
+        return false;
+    };
+    (rest == "config" || rest.starts_with("respondents/"))
+        && state
+            .site(key)
+            .is_some_and(|site| site.allows_origin(origin))
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -163,6 +173,49 @@ async fn site_config(
             cache,
         ],
         body.clone(),
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    user: Option<String>,
+}
+
+/// `GET /v1/sites/{site}/respondents/{respondent}?user=`: whether this respondent
+/// (or, for identified visitors, this user on any device) has answered on the
+/// site before; the widget asks when its own storage says "first survey".
+async fn respondent_history(
+    State(state): State<AppState>,
+    Path((site, respondent)): Path<(String, String)>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, ApiError> {
+    if state.site(&site).is_none() {
+        return Err(ApiError::not_found("site").field("site"));
+    }
+    if !survey::is_id(&respondent) {
+        return Err(ApiError::unprocessable(
+            "respondent",
+            "invalid_respondent",
+            "respondent must be 1-100 letters, digits, '-' or '_'",
+        ));
+    }
+    let user = query.user.filter(|u| !u.is_empty());
+    if user.as_ref().is_some_and(|u| u.chars().count() > 100) {
+        return Err(ApiError::unprocessable(
+            "user",
+            "invalid_user_id",
+            "user ids are at most 100 characters",
+        ));
+    }
+    let answered = state
+        .store()
+        .has_answered(&site, &respondent, user.as_deref())
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(serde_json::json!({ "answered": answered })),
     )
         .into_response())
 }

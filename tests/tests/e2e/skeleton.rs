@@ -1,4 +1,4 @@
-//! End-to-end: the demo shop in headless Chromium, a real collector, the export.
+//! The walking skeleton: the demo shop in headless Chromium, a real collector, the export.
 
 use fantoccini::Locator;
 use fantoccini::key::Key;

@@ -1,0 +1,8 @@
+//! End-to-end tests: real collector processes, the demo shop, headless Chromium.
+
+// The walking skeleton: funnel → card → answer → export; no Wasm where no survey is due.
+mod skeleton;
+// Adaptive follow-ups: open first, then each band's closed list; locales; "Other".
+mod adaptive;
+// axe-core on the card, in English and Spanish, open and closed follow-ups.
+mod accessibility;
