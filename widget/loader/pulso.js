@@ -40,12 +40,23 @@
       return m.default({ module_or_path: base + '/widget/__BUNDLE__.wasm' }).then(function () { return m });
     }));
   };
+  // A respondent's first survey asks the open question, later ones a closed list.
+  // The browser remembers earlier answers; when it does not, the collector may
+  // (storage cleared, another device of an identified user). Asked while the
+  // bundle loads; when nobody knows, it is a first survey.
+  var answeredBefore = function (r) {
+    return store('pulso.answered.' + site) ? Promise.resolve(true) :
+      fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/respondents/' + r + (user ? '?user=' + encodeURIComponent(user) : ''))
+        .then(function (res) { return res.ok && res.json() })
+        .then(function (j) { return !!(j && j.answered) }, function () { return false });
+  };
   var display = function (survey, step, props) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
-    return loadBundle().then(function (m) {
-      m.show({
-        base: base, site: site, survey: survey, respondent: respondent(), user_id: user,
+    var r = respondent();
+    return Promise.all([loadBundle(), answeredBefore(r)]).then(function (v) {
+      v[0].show({
+        base: base, site: site, survey: survey, respondent: r, user_id: user, first: !v[1],
         step: step, page: location.pathname, props: props || {},
         locales: [script.getAttribute('data-locale'), d.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean)
       });

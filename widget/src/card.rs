@@ -15,11 +15,12 @@ enum Stage {
     Thanks,
 }
 
-/// The answer's identity and revision: each change is posted as the next
-/// revision, so the collector keeps the latest whatever order posts arrive in.
-struct Draft {
-    id: String,
-    rev: u32,
+/// The card's non-reactive state: what it shows, and the answer as it stands.
+/// Each change of the answer is posted as its next revision, so the collector
+/// keeps the latest whatever order the posts arrive in.
+struct State {
+    display: Display,
+    answer: Answer,
 }
 
 /// The survey card for one display.
@@ -53,62 +54,41 @@ pub fn Card(
     let other_text = RwSignal::new(String::new());
     let need_other = RwSignal::new(false);
     let other_input = NodeRef::<leptos::html::Input>::new();
-    let draft = StoredValue::new(Draft {
+    let first = display.first;
+    let answer = Answer {
         id: wire::new_uuid(),
         rev: 0,
-    });
+        site: display.site.clone(),
+        survey: display.survey.id.clone(),
+        respondent: display.respondent.clone(),
+        score: 0,
+        step: display.step.clone(),
+        page: display.page.clone(),
+        locale: display.locale.clone(),
+        user_id: display.user_id.clone(),
+        props: display.props.clone(),
+        first_survey: Some(first),
+        follow_up: None,
+    };
+    let state = StoredValue::new(State { display, answer });
 
-    // A respondent's first survey on a site asks the open question. The browser
-    // remembers earlier answers; when it does not, the collector may (storage
-    // cleared, another device of an identified user).
-    let first = RwSignal::new(!wire::remembered_answer(&display.site));
-    if first.get_untracked() {
-        let (base, site, respondent, user) = (
-            display.base.clone(),
-            display.site.clone(),
-            display.respondent.clone(),
-            display.user_id.clone(),
-        );
-        spawn_local(async move {
-            let answered = wire::answered_before(&base, &site, &respondent, user.as_deref()).await;
-            // Once a score is chosen the follow-up on screen stays as it is.
-            if answered == Some(true) && score.get_untracked().is_none() {
-                first.set(false);
-            }
-        });
-    }
-    let display = StoredValue::new(display);
-
-    let ask = Memo::new(move |_| {
-        let score = Score::new(score.get()?)?;
-        let first = first.get();
-        display.with_value(|d| Some(d.survey.ask(score, &d.locale, first, &d.respondent)))
-    });
+    // The follow-up on screen; it changes only when a score moves to another band
+    // (so what was typed or ticked stays while the score moves within a band).
+    let ask = RwSignal::new(None::<Ask>);
 
     // The answer at the next revision, or `None` before a score is chosen.
     let next_answer = move |follow_up: Option<FollowUp>| -> Option<Answer> {
         let score = score.get_untracked()?;
-        let rev = draft.with_value(|d| d.rev) + 1;
-        draft.update_value(|d| d.rev = rev);
-        let d = display.get_value();
-        Some(Answer {
-            id: draft.with_value(|d| d.id.clone()),
-            rev,
-            site: d.site,
-            survey: d.survey.id.clone(),
-            respondent: d.respondent,
-            score,
-            step: d.step,
-            page: d.page,
-            locale: d.locale,
-            user_id: d.user_id,
-            props: d.props,
-            first_survey: Some(first.get_untracked()),
-            follow_up,
-        })
+        state.update_value(|s| {
+            s.answer.rev += 1;
+            s.answer.score = score;
+            s.answer.follow_up = follow_up;
+        });
+        Some(state.with_value(|s| s.answer.clone()))
     };
     let send = move |answer: Answer| {
-        let (base, site) = display.with_value(|d| (d.base.clone(), d.site.clone()));
+        let (base, site) =
+            state.with_value(|State { display: d, .. }| (d.base.clone(), d.site.clone()));
         async move {
             let stored = wire::post(&base, &answer).await;
             if stored {
@@ -121,13 +101,17 @@ pub fn Card(
     // The score is stored the moment it is chosen: a respondent who leaves now
     // still counts. Moving to another band starts its list afresh.
     let choose = move |value: u8| {
-        let band_of = |v: Option<u8>| {
-            let score = Score::new(v?)?;
-            display.with_value(|d| d.survey.band(score).map(|b| b.id.clone()))
+        let Some(new_score) = Score::new(value) else {
+            return;
         };
-        if band_of(score.get_untracked()) != band_of(Some(value)) {
+        let next = state.with_value(|State { display: d, .. }| {
+            d.survey.ask(new_score, &d.locale, first, &d.respondent)
+        });
+        if ask.with_untracked(|a| a.as_ref() != Some(&next)) {
             selected.set(Vec::new());
+            other_text.set(String::new());
             need_other.set(false);
+            ask.set(Some(next));
         }
         score.set(Some(value));
         if let Some(answer) = next_answer(None) {
@@ -137,7 +121,17 @@ pub fn Card(
         }
     };
 
+    // One listener per group, not one per input: each listener is code in the bundle.
+    let on_score = move |ev: leptos::ev::Event| {
+        if let Some(value) = changed_input(&ev).and_then(|i| i.value().parse().ok()) {
+            choose(value);
+        }
+    };
     let toggle = move |id: String, on: bool| {
+        if id == OTHER {
+            // The text box goes away with "Other", and so does its text.
+            other_text.set(String::new());
+        }
         selected.update(|s| {
             s.retain(|r| *r != id);
             if on {
@@ -145,6 +139,12 @@ pub fn Card(
             }
         });
         need_other.set(false);
+    };
+
+    let on_reason = move |ev: leptos::ev::Event| {
+        if let Some(input) = changed_input(&ev).filter(|i| i.type_() == "checkbox") {
+            toggle(input.value(), input.checked());
+        }
     };
 
     let submit = move |ev: SubmitEvent| {
@@ -178,7 +178,7 @@ pub fn Card(
         let Some(answer) = next_answer(follow_up) else {
             return;
         };
-        if display.with_value(|d| answer.validate(&d.survey).is_err()) {
+        if state.with_value(|State { display: d, .. }| answer.validate(&d.survey).is_err()) {
             failed.set(true);
             return;
         }
@@ -215,8 +215,6 @@ pub fn Card(
                         name="score"
                         value=n.to_string()
                         aria-label=name
-                        prop:checked=move || score.get() == Some(n)
-                        on:change=move |_| choose(n)
                     />
                     <span aria-hidden="true">{n}</span>
                 </label>
@@ -233,7 +231,6 @@ pub fn Card(
                 rows="3"
                 maxlength=MAX_TEXT_CHARS.to_string()
                 placeholder=strings.placeholder
-                prop:value=move || open_text.get()
                 on:input=move |ev| open_text.set(event_target_value(&ev))
             ></textarea>
         }
@@ -244,15 +241,12 @@ pub fn Card(
             .into_iter()
             .map(|choice| {
                 let id = choice.id;
-                let checked = id.clone();
                 view! {
                     <label class="reason" part="reason">
                         <input
                             type="checkbox"
                             name="reason"
-                            value=id.clone()
-                            prop:checked=move || selected.with(|s| s.contains(&checked))
-                            on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))
+                            value=id
                         />
                         <span>{choice.text}</span>
                     </label>
@@ -260,11 +254,11 @@ pub fn Card(
             })
             .collect_view();
         view! {
-            <fieldset class="reasons" aria-describedby="pulso-hint">
+            <fieldset class="reasons" aria-describedby="pulso-hint" on:change=on_reason>
                 <legend class="follow-label">{question}</legend>
                 <p class="hint" id="pulso-hint">{strings.pick_hint}</p>
                 {boxes}
-                <Show when=move || selected.with(|s| s.iter().any(|r| r == OTHER))>
+                {move || selected.with(|s| s.iter().any(|r| r == OTHER)).then(|| view! {
                     <label class="other-label" for="pulso-other">{strings.other_label}</label>
                     <input
                         id="pulso-other"
@@ -274,16 +268,15 @@ pub fn Card(
                         maxlength=MAX_TEXT_CHARS.to_string()
                         aria-invalid=move || need_other.get().to_string()
                         aria-describedby=move || need_other.get().then_some("pulso-other-error")
-                        prop:value=move || other_text.get()
                         on:input=move |ev| {
                             other_text.set(event_target_value(&ev));
                             need_other.set(false);
                         }
                     />
-                    <Show when=move || need_other.get()>
+                    {move || need_other.get().then(|| view! {
                         <p class="error" id="pulso-other-error" role="alert">{strings.need_other}</p>
-                    </Show>
-                </Show>
+                    })}
+                })}
             </fieldset>
         }
     };
@@ -303,9 +296,9 @@ pub fn Card(
                         {strings.submit}
                     </button>
                 </div>
-                <Show when=move || failed.get()>
+                {move || failed.get().then(|| view! {
                     <p class="error" role="alert">{strings.send_error}</p>
-                </Show>
+                })}
             }
         })
     };
@@ -315,13 +308,13 @@ pub fn Card(
             <button type="button" class="close" part="close" aria-label=strings.close on:click=move |_| on_close()>
                 <span aria-hidden="true">"×"</span>
             </button>
-            <Show
-                when=move || stage.get() != Stage::Thanks
-                fallback=move || view! { <p class="thanks" role="status">{strings.thanks}</p> }
-            >
+            {move || (stage.get() == Stage::Thanks).then(|| view! {
+                <p class="thanks" role="status">{strings.thanks}</p>
+            })}
+            <div hidden=move || stage.get() == Stage::Thanks>
                 <form on:submit=submit novalidate>
                     <p id="pulso-question" class="question">{question.clone()}</p>
-                    <div class="scale" role="radiogroup" aria-labelledby="pulso-question">
+                    <div class="scale" role="radiogroup" aria-labelledby="pulso-question" on:change=on_score>
                         {scale.clone()}
                     </div>
                     <div class="ends" aria-hidden="true">
@@ -330,7 +323,13 @@ pub fn Card(
                     </div>
                     {follow_up}
                 </form>
-            </Show>
+            </div>
         </section>
     }
+}
+
+/// The input element a `change` event came from.
+fn changed_input(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
+    use wasm_bindgen::JsCast;
+    ev.target()?.dyn_into().ok()
 }

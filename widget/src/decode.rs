@@ -20,6 +20,9 @@ pub struct Display {
     pub page: Option<String>,
     /// The locale chosen for this display.
     pub locale: String,
+    /// Whether this is the respondent's first survey on the site (the loader
+    /// asked the browser's storage, then the collector).
+    pub first: bool,
     pub user_id: Option<String>,
     pub props: BTreeMap<String, Prop>,
 }
@@ -157,6 +160,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         page: string(options, "page"),
         user_id: string(options, "user_id"),
         props: props(&get(options, "props")),
+        first: get(options, "first").as_bool().unwrap_or(true),
         locale,
         survey,
     })

@@ -1,10 +1,10 @@
 //! Posting answers: the shared [`Answer`] turned into JSON by the browser's own
 //! `JSON.stringify`, sent with `fetch`.
 
-use gloo_net::http::Request;
 use js_sys::{Object, Reflect};
 use survey::{Answer, FollowUp, Prop};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 fn set(obj: &Object, key: &str, value: JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
@@ -64,58 +64,34 @@ pub fn to_json(answer: &Answer) -> String {
 }
 
 /// Posts the answer; `true` once the collector acknowledged it with a 2xx.
+/// `keepalive` lets the request finish when the visitor leaves the page.
 pub async fn post(base: &str, answer: &Answer) -> bool {
-    let url = format!("{base}/v1/responses");
-    let Ok(request) = Request::post(&url)
-        .header("content-type", "application/json")
-        .body(to_json(answer))
-    else {
+    let Some(window) = web_sys::window() else {
         return false;
     };
-    matches!(request.send().await, Ok(response) if response.ok())
+    let headers = Object::new();
+    set(&headers, "content-type", "application/json".into());
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&to_json(answer)));
+    set(&init, "keepalive", true.into());
+    let url = format!("{base}/v1/responses");
+    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await else {
+        return false;
+    };
+    response
+        .dyn_into::<web_sys::Response>()
+        .is_ok_and(|r| r.ok())
 }
 
-/// Gets what the collector knows of the respondent: `Some(true)` if they (or the
-/// identified user) answered on this site before; `None` if it could not say.
-pub async fn answered_before(
-    base: &str,
-    site: &str,
-    respondent: &str,
-    user: Option<&str>,
-) -> Option<bool> {
-    let mut url = format!("{base}/v1/sites/{site}/respondents/{respondent}");
-    if let Some(user) = user {
-        url.push_str("?user=");
-        url.push_str(&String::from(js_sys::encode_uri_component(user)));
-    }
-    let response = Request::get(&url).send().await.ok()?;
-    if !response.ok() {
-        return None;
-    }
-    let body = js_sys::JSON::parse(&response.text().await.ok()?).ok()?;
-    Reflect::get(&body, &"answered".into()).ok()?.as_bool()
-}
-
-/// The browser's record that this respondent answered on the site before.
-/// Storage may be blocked (privacy modes): then it knows nothing.
-fn storage_key(site: &str) -> String {
-    format!("pulso.answered.{site}")
-}
-
-pub fn remembered_answer(site: &str) -> bool {
-    local_storage()
-        .and_then(|s| s.get_item(&storage_key(site)).ok().flatten())
-        .is_some()
-}
-
+/// Records in the browser that this respondent answered on the site, so that
+/// the next survey asks the closed list (the loader reads it).
 pub fn remember_answer(site: &str) {
-    if let Some(s) = local_storage() {
-        let _ = s.set_item(&storage_key(site), "1");
+    // Storage may be blocked (privacy modes): the collector still knows.
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(&format!("pulso.answered.{site}"), "1");
     }
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// A random (version 4) UUID from the browser's cryptographic generator.

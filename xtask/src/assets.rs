@@ -66,6 +66,16 @@ pub fn build() -> Result<Built> {
         )?;
     }
 
+    let terser = tools::terser();
+    if let Some(terser) = &terser {
+        exec(
+            Command::new(&terser[0])
+                .args(&terser[1..])
+                .arg(&glue)
+                .args(["--module", "--compress", "--mangle", "-o"])
+                .arg(&glue),
+        )?;
+    }
     let glue_bytes = read(&glue)?;
     let wasm_bytes = read(&wasm)?;
     let mut hasher = Sha256::new();
@@ -95,6 +105,15 @@ pub fn build() -> Result<Built> {
             .replace("__BUNDLE__", &name)
             .as_bytes(),
     )?;
+    if let Some(terser) = &terser {
+        exec(
+            Command::new(&terser[0])
+                .args(&terser[1..])
+                .arg(&loader)
+                .args(["--compress", "--mangle", "-o"])
+                .arg(&loader),
+        )?;
+    }
     for file in bundle.iter().chain([&loader]) {
         precompress(file)?;
     }

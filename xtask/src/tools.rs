@@ -61,10 +61,14 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
         .ok_or_else(|| "wasm-bindgen was installed but is not on PATH (add ~/.cargo/bin)".into())
 }
 
+/// terser, for the loader and the wasm-bindgen glue.
+const TERSER: &str = "terser@5.44.0";
 /// axe-core, the accessibility engine the browser tests inject into pages.
 const AXE_CORE: &str = "axe-core@4.11.0";
 
 /// A file of an npm package, installed (pinned) into target/tools if missing.
+/// Installs are saved in target/tools/package.json, so one install does not
+/// prune the packages of another.
 fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
     let dir = crate::assets::target_dir().join("tools");
     let name = package.rsplit_once('@').map_or(package, |(name, _)| name);
@@ -84,7 +88,7 @@ fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
                 "install",
                 "--no-audit",
                 "--no-fund",
-                "--no-save",
+                "--save-exact",
                 "--silent",
                 "--prefix",
             ])
@@ -107,6 +111,22 @@ pub fn wasm_opt() -> Option<Vec<String>> {
         Ok(script) => Some(vec!["node".into(), script.to_string_lossy().into_owned()]),
         Err(e) => {
             eprintln!("note: {e}; the bundle is built without wasm-opt");
+            None
+        }
+    }
+}
+
+/// terser, the JavaScript minifier, run with node; `None` (with a note) when it
+/// cannot be had: the loader and glue are then shipped without mangling.
+pub fn terser() -> Option<Vec<String>> {
+    if on_path("node").is_none() {
+        eprintln!("note: node not found, so no terser: JavaScript is shipped unminified");
+        return None;
+    }
+    match npm_file(TERSER, "bin/terser") {
+        Ok(script) => Some(vec!["node".into(), script.to_string_lossy().into_owned()]),
+        Err(e) => {
+            eprintln!("note: {e}; JavaScript is shipped unminified");
             None
         }
     }
