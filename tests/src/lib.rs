@@ -262,6 +262,33 @@ pub async fn press(client: &Client, keys: &[char]) {
     client.perform_actions(actions).await.expect("key presses");
 }
 
+/// What has the focus inside the card, as `TAG:type:value` (`INPUT:radio:3`).
+pub async fn focused_in_card(client: &Client) -> String {
+    let focused = client
+        .execute(
+            "var a = document.querySelector('pulso-survey').shadowRoot.activeElement;
+             return a ? a.tagName + ':' + (a.type || '') + ':' + (a.value || '') : ''",
+            vec![],
+        )
+        .await
+        .expect("read the focus");
+    serde_json::from_value(focused).expect("a string")
+}
+
+/// Presses Tab (at most 15 times) until the focus in the card starts with `prefix`.
+pub async fn tab_to(client: &Client, prefix: &str) {
+    for _ in 0..15 {
+        if focused_in_card(client).await.starts_with(prefix) {
+            return;
+        }
+        press(client, &[fantoccini::key::Key::Tab.into()]).await;
+    }
+    panic!(
+        "Tab never reached {prefix}; the focus is on {}",
+        focused_in_card(client).await
+    );
+}
+
 /// Saves a PNG into the repository's docs/ folder (for the README).
 pub fn save_doc_image(name: &str, png: &[u8]) {
     let dir = var("PULSO_E2E_DOCS");

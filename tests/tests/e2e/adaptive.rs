@@ -2,9 +2,10 @@
 //! first survey, then the closed list of each score's band, "Other" with text,
 //! Spanish pages, and the collector's memory of a respondent.
 
+use fantoccini::key::Key;
 use pulso_e2e::{
-    Stack, TOKEN, card, choose_score, in_card, legend, reason_ids, save_doc_image, send,
-    set_respondent, with_browser,
+    Stack, card, choose_score, focused_in_card, in_card, legend, press, reason_ids, save_doc_image,
+    send, set_respondent, tab_to, with_browser,
 };
 
 /// One respondent: first survey (open), then four later surveys with scores 2→5,
@@ -308,5 +309,49 @@ async fn the_collector_confirms_a_returning_respondent() {
         latest.get(Stack::column("respondent")),
         Some("returning-visitor")
     );
-    let _ = TOKEN;
+}
+
+/// Keyboard alone answers a closed list: arrows pick the score, Space ticks a
+/// reason, Tab reaches Send, Enter sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_alone_answers_a_closed_list() {
+    let stack = Stack::start().await;
+    let shop = stack.shop.clone();
+    let first_shown = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = first_shown.clone();
+    with_browser(move |client| async move {
+        client.goto(&shop).await.unwrap();
+        // This browser answered before.
+        client
+            .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
+            .await
+            .unwrap();
+        client.goto(&format!("{shop}/done")).await.unwrap();
+        let root = card(&client).await;
+        tab_to(&client, "INPUT:radio").await;
+        press(&client, &[Key::Right.into(), Key::Right.into()]).await;
+        assert_eq!(focused_in_card(&client).await, "INPUT:radio:2");
+        let shown = reason_ids(&root).await;
+        tab_to(&client, "INPUT:checkbox").await;
+        assert_eq!(
+            focused_in_card(&client).await,
+            format!("INPUT:checkbox:{}", shown[0])
+        );
+        press(&client, &[' ']).await;
+        tab_to(&client, "BUTTON:submit").await;
+        press(&client, &[Key::Enter.into()]).await;
+        in_card(&root, ".thanks").await;
+        *seen.lock().unwrap() = shown[0].clone();
+    })
+    .await;
+
+    let rows = stack.export_csv().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get(Stack::column("score")), Some("2"));
+    let first_shown = first_shown.lock().unwrap().clone();
+    assert_eq!(
+        rows[0].get(Stack::column("reason_ids")),
+        Some(first_shown.as_str())
+    );
+    assert_eq!(rows[0].get(Stack::column("first_survey")), Some("false"));
 }

@@ -2,7 +2,9 @@
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use pulso_e2e::{Stack, card, eventually, in_card, press, save_doc_image, with_browser};
+use pulso_e2e::{
+    Stack, card, eventually, focused_in_card, in_card, press, save_doc_image, tab_to, with_browser,
+};
 
 /// The walking skeleton: funnel → card → score 2 → follow-up → one CSV row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,18 +151,8 @@ async fn keyboard_alone_answers_on_a_narrow_screen() {
         .unwrap();
         assert!(fits, "the card does not fit a 390 px wide window");
 
-        const FOCUSED: &str = "var a = document.querySelector('pulso-survey').shadowRoot.activeElement;
-             return a ? a.tagName + ':' + (a.type || '') + ':' + (a.value || '') : ''";
-        let focused = || async {
-            serde_json::from_value::<String>(client.execute(FOCUSED, vec![]).await.unwrap()).unwrap()
-        };
-        // Tab through the page until the focus reaches the scale.
-        for _ in 0..10 {
-            if focused().await.starts_with("INPUT:radio") {
-                break;
-            }
-            press(&client, &[Key::Tab.into()]).await;
-        }
+        let focused = || focused_in_card(&client);
+        tab_to(&client, "INPUT:radio").await;
         assert_eq!(focused().await, "INPUT:radio:0");
         press(&client, &[Key::Right.into(), Key::Right.into(), Key::Right.into()]).await;
         assert_eq!(focused().await, "INPUT:radio:3");
