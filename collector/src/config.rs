@@ -15,7 +15,36 @@ pub struct Settings {
     pub database_url: String,
     /// Folder holding `pulso.js` and `widget/` (the output of `cargo xtask widget`).
     pub assets_dir: PathBuf,
+    pub limits: Limits,
     pub sites: BTreeMap<String, Site>,
+}
+
+/// Rate limits (`[server.limits]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Requests per second one client IP may make to the browser-facing API...
+    pub per_ip_per_second: u32,
+    /// ...and how many it may make at once above that rate.
+    pub per_ip_burst: u32,
+    /// Answers per second one site may receive, from all its visitors together.
+    pub per_site_per_second: u32,
+    pub per_site_burst: u32,
+    /// Name clients by `X-Forwarded-For` / `Forwarded`: only behind a proxy
+    /// that sets them, or any client could pick its own address.
+    pub trust_proxy_headers: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            per_ip_per_second: 10,
+            per_ip_burst: 60,
+            per_site_per_second: 500,
+            per_site_burst: 5000,
+            trust_proxy_headers: false,
+        }
+    }
 }
 
 /// A site that may embed the widget.
@@ -77,6 +106,8 @@ struct RawServer {
     listen: Option<String>,
     database_url: Option<String>,
     assets_dir: Option<PathBuf>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +269,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
             .database_url
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
         assets_dir: raw.server.assets_dir.unwrap_or_else(|| "assets".into()),
+        limits: raw.server.limits,
         sites,
     })
 }

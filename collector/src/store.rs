@@ -1,15 +1,31 @@
 //! Storage of answers. Only this module speaks SQL; the rest of the collector sees
 //! [`Store`], [`NewAnswer`] and [`AnswerRow`].
+//!
+//! Writes go through one writer task that owns one connection and commits answers
+//! in batches ("group commit"): every answer waiting when a transaction starts
+//! shares its fsync, so `synchronous=FULL` durability does not cost throughput.
+//! Reads (exports, history) use a pool of other connections, which WAL allows
+//! alongside the writer.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::Stream;
-use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
+use sqlx::{Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most answers one transaction commits.
+const MAX_BATCH: usize = 256;
+/// Answers waiting for the writer; past this the collector answers 503 at once.
+const QUEUE: usize = 4096;
+/// How long the writer waits for a lock held by someone else (a backup, a
+/// migration) before the batch fails with 503: long enough for a checkpoint,
+/// short enough that a client is never left hanging.
+const WRITE_BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -19,6 +35,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The write did not happen (database locked, disk full or read-only, writer
+    /// queue full); nothing was acknowledged, the client may retry.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// An answer checked by the HTTP layer, ready to be stored.
@@ -85,7 +105,15 @@ pub struct AnswerRow {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Readers.
     pool: SqlitePool,
+    /// The writer task's queue.
+    writer: mpsc::Sender<Job>,
+}
+
+struct Job {
+    answer: NewAnswer,
+    done: oneshot::Sender<Result<Upsert, StoreError>>,
 }
 
 impl Store {
@@ -105,14 +133,73 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        let connection =
+            SqliteConnection::connect_with(&options.busy_timeout(WRITE_BUSY_TIMEOUT)).await?;
+        let (writer, jobs) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(connection, jobs));
+        Ok(Store { pool, writer })
     }
 
     /// Creates the answer, or moves it to a newer revision; never goes backwards.
-    pub async fn upsert(&self, a: &NewAnswer) -> Result<Upsert, StoreError> {
+    /// Returns once the answer's transaction is committed (on disk), or with
+    /// [`StoreError::Unavailable`] when it could not be.
+    pub async fn upsert(&self, answer: NewAnswer) -> Result<Upsert, StoreError> {
+        let (done, outcome) = oneshot::channel();
+        self.writer
+            .try_send(Job { answer, done })
+            .map_err(|_| StoreError::Unavailable("the write queue is full".into()))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+}
+
+/// The writer task: takes every job waiting (up to [`MAX_BATCH`]) into one
+/// `BEGIN IMMEDIATE ... COMMIT`, then tells each job its outcome. A failed
+/// batch fails all its jobs; the next batch tries again, so the collector
+/// recovers by itself when the database can be written again.
+async fn write_loop(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match write_batch(&mut connection, &batch).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.done.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, answers = batch.len(), "write batch failed");
+                for job in batch.drain(..) {
+                    let _ = job
+                        .done
+                        .send(Err(StoreError::Unavailable(error.to_string())));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(
+    connection: &mut SqliteConnection,
+    batch: &[Job],
+) -> Result<Vec<Upsert>, sqlx::Error> {
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        outcomes.push(upsert_one(&mut tx, &job.answer).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn upsert_one(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    a: &NewAnswer,
+) -> Result<Upsert, sqlx::Error> {
+    {
         let done = sqlx::query(
             "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                 locale, user_id, props, follow_up, open_text, created_at, updated_at,
@@ -152,14 +239,14 @@ impl Store {
         .bind(&a.reason_ids)
         .bind(&a.reason_texts)
         .bind(&a.other_text)
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
         if done.rows_affected() == 1 {
             return Ok(Upsert::Stored);
         }
         let owner = sqlx::query("SELECT site, survey, respondent FROM answers WHERE id = ?1")
             .bind(&a.id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut **tx)
             .await?;
         Ok(match owner {
             Some(row)
@@ -172,7 +259,9 @@ impl Store {
             _ => Upsert::IdTaken,
         })
     }
+}
 
+impl Store {
     /// Every answer of a site, oldest first, as a stream (memory does not grow with
     /// the number of rows).
     pub fn answers(&self, site: &str) -> impl Stream<Item = Result<AnswerRow, StoreError>> + '_ {
@@ -209,8 +298,14 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// Ready to serve: the database answers a read and the writer is running.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        if self.writer.is_closed() {
+            return Err(StoreError::Unavailable("the writer stopped".into()));
+        }
+        sqlx::query("SELECT 1 FROM answers LIMIT 1")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -64,6 +64,11 @@ texts.en.question = "How likely are you to recommend the blog?"
 }
 
 async fn spawn_app() -> App {
+    spawn_app_with("").await
+}
+
+/// An app whose config has `extra` inserted before the sites (e.g. limits).
+async fn spawn_app_with(extra: &str) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("assets/widget")).unwrap();
     std::fs::write(dir.path().join("assets/pulso.js"), "/* loader */").unwrap();
@@ -72,7 +77,8 @@ async fn spawn_app() -> App {
     let path = dir.path().join("pulso.toml");
     std::fs::write(&path, config_text(dir.path())).unwrap();
     // parse, not load: the developer's PULSO_* variables must not reach the test.
-    let settings = config::parse("pulso.toml", &config_text(dir.path())).unwrap();
+    let text = config_text(dir.path()).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
+    let settings = config::parse("pulso.toml", &text).unwrap();
     let store = Store::open(&settings.database_url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -857,4 +863,83 @@ async fn check_config_rejects_a_reason_without_text_for_a_locale() {
         stderr.contains("pulso.toml:23: sites.shop.surveys[0].bands[0].reasons[1].text: reason `price` has no text for locale `es`"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after() {
+    let app = spawn_app_with("[server.limits]\nper_ip_per_second = 1\nper_ip_burst = 3\n").await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let mut a = answer();
+        a["id"] = json!(format!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4{i}"));
+        let response = app
+            .http
+            .post(format!("{}/v1/responses", app.url))
+            .header("content-type", "application/json")
+            .header("origin", ORIGIN)
+            .body(a.to_string())
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(
+                response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 1
+            );
+            assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "rate_limited");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    assert_eq!(
+        app.export().await.len(),
+        3,
+        "a limited answer is not stored"
+    );
+}
+
+#[tokio::test]
+async fn a_site_over_its_rate_gets_429() {
+    let app =
+        spawn_app_with("[server.limits]\nper_site_per_second = 1\nper_site_burst = 2\n").await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let mut a = answer();
+        a["id"] = json!(format!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4{i}"));
+        statuses.push(app.post(&a).await.0.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[tokio::test]
+async fn readiness_and_security_headers() {
+    let app = spawn_app().await;
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+    ] {
+        assert_eq!(ready.headers()[name], value, "{name}");
+    }
+    let (status, _) = app
+        .post_raw("nope".into(), "application/json", Some(ORIGIN))
+        .await;
+    assert_eq!(status, 400);
 }

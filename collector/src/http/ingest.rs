@@ -20,11 +20,15 @@ pub async fn post_response(
     let body = body.map_err(|rejection| {
         ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
     })?;
-    let answer = decode(&body)?;
+    let mut answer = decode(&body)?;
+    clean_texts(&mut answer);
 
     let site = state
         .site(&answer.site)
         .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
+    if let Err(wait) = state.inner.per_site.check(&site.key) {
+        return Ok(super::limits::too_many(wait));
+    }
     // A browser always names the page's origin; it must be one of the site's own.
     // Clients without an Origin (servers, curl) are not browsers and pass.
     if let Some(origin) = headers.get(header::ORIGIN)
@@ -45,7 +49,8 @@ pub async fn post_response(
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
 
     let record = to_record(answer, score, survey)?;
-    match state.store().upsert(&record).await {
+    let (id, rev) = (record.id.clone(), record.rev);
+    match state.store().upsert(record).await {
         Ok(Upsert::IdTaken) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "id_taken",
@@ -53,8 +58,8 @@ pub async fn post_response(
         )
         .field("id")),
         Ok(outcome) => Ok(axum::Json(json!({
-            "id": record.id,
-            "rev": record.rev,
+            "id": id,
+            "rev": rev,
             "stored": outcome == Upsert::Stored,
         }))
         .into_response()),
@@ -128,6 +133,37 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
     Ok(answer)
 }
 
+/// Free texts as stored: Unicode NFC (so equal texts are equal bytes), line
+/// breaks kept as `\n`, other control and bidi-override characters removed
+/// (they hide or reorder text in spreadsheets and pages), ends trimmed.
+pub fn clean_text(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let unified = text.replace("\r\n", "\n");
+    let kept = unified.nfc().filter_map(|c| match c {
+        '\n' => Some('\n'),
+        '\t' => Some(' '),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
+        c if c.is_control() => None,
+        c => Some(c),
+    });
+    kept.collect::<String>().trim().to_owned()
+}
+
+fn clean_texts(answer: &mut Answer) {
+    match &mut answer.follow_up {
+        Some(FollowUp::Open { text }) => *text = clean_text(text),
+        Some(FollowUp::Closed {
+            other: Some(text), ..
+        }) => *text = clean_text(text),
+        _ => {}
+    }
+    for value in answer.props.values_mut() {
+        if let survey::Prop::Text(text) = value {
+            *text = clean_text(text);
+        }
+    }
+}
+
 fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer, ApiError> {
     let band = survey
         .band(score)
@@ -192,4 +228,20 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
 fn now_millis() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_text;
+
+    #[test]
+    fn texts_are_normalised_and_stripped_of_controls() {
+        // "é" as e + combining accent becomes the single NFC character.
+        assert_eq!(clean_text("cafe\u{301}"), "caf\u{e9}");
+        assert_eq!(clean_text("a\u{0}b\u{7}c\u{1b}[31m"), "abc[31m");
+        assert_eq!(clean_text("line one\r\nline two\n"), "line one\nline two");
+        assert_eq!(clean_text("tab\there"), "tab here");
+        assert_eq!(clean_text("\u{202e}gnp.exe"), "gnp.exe");
+        assert_eq!(clean_text("  \u{200b}ok  "), "\u{200b}ok");
+    }
 }

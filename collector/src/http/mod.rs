@@ -4,6 +4,7 @@ mod assets;
 mod error;
 mod export;
 mod ingest;
+mod limits;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ struct Inner {
     store: Store,
     /// Per site: the client configuration as served, and its ETag.
     client_configs: BTreeMap<String, (String, HeaderValue)>,
+    per_site: limits::PerSite,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             .collect();
         AppState {
             inner: Arc::new(Inner {
+                per_site: limits::PerSite::new(&settings.limits),
                 settings,
                 store,
                 client_configs,
@@ -90,16 +93,20 @@ pub fn app(state: AppState) -> Router {
         .allow_headers([header::CONTENT_TYPE])
         .max_age(Duration::from_secs(7200));
 
-    let api = Router::new()
+    let browser_api = Router::new()
         .route("/v1/responses", post(ingest::post_response))
         .route("/v1/sites/{site}/config", get(site_config))
         .route(
             "/v1/sites/{site}/respondents/{respondent}",
             get(respondent_history),
-        )
+        );
+    // CORS outside the limit: a preflight is never counted, and a 429 still
+    // carries the headers the page needs to read it.
+    let api = limits::per_ip(browser_api, &state.settings().limits)
         .layer(cors)
         .route("/v1/sites/{site}/export", get(export::export))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
 
     Router::new()
         .merge(api)
@@ -107,15 +114,25 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("resource") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        // Every response: the API answers JSON and CSV only, so nothing of it may
+        // be framed or run, and no referrer leaks; a handler serving a page sets
+        // its own policy first.
+        .layer(secure(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(secure(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(secure(header::REFERRER_POLICY, "no-referrer"))
+        .layer(secure(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
         ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+fn secure(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 /// Which pages may call the API from a browser: answers from any configured
@@ -143,6 +160,17 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
 
 async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers within a second (load balancers poll this).
+async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
+    match tokio::time::timeout(Duration::from_secs(1), state.store().ping()).await {
+        Ok(Ok(())) => Ok(axum::Json(serde_json::json!({ "status": "ready" })).into_response()),
+        Ok(Err(e)) => Err(ApiError::unavailable(e)),
+        Err(_) => Err(ApiError::unavailable(
+            "the database did not answer within 1 s",
+        )),
+    }
 }
 
 async fn site_config(
