@@ -62,7 +62,7 @@ pub enum Prop {
 
 /// What the respondent said after the score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RawFollowUp")]
 pub enum FollowUp {
     /// Answer to the open question ("What is the main reason for your score?").
     Open { text: String },
@@ -73,6 +73,53 @@ pub enum FollowUp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         other: Option<String>,
     },
+}
+
+/// The follow-up as read: a plain struct, so that a wrong field is reported
+/// with its own path (`follow_up.text`), which a tagged enum cannot do.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFollowUp {
+    kind: FollowUpKind,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    reasons: Option<Vec<String>>,
+    #[serde(default)]
+    other: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FollowUpKind {
+    Open,
+    Closed,
+}
+
+impl TryFrom<RawFollowUp> for FollowUp {
+    type Error = &'static str;
+
+    /// The messages follow serde's wording, which names the field.
+    fn try_from(raw: RawFollowUp) -> Result<FollowUp, &'static str> {
+        match raw.kind {
+            FollowUpKind::Open => match (raw.text, raw.reasons, raw.other) {
+                (_, Some(_), _) => Err("unknown field `reasons`, an open follow-up has `text`"),
+                (_, _, Some(_)) => Err("unknown field `other`, an open follow-up has `text`"),
+                (None, _, _) => Err("missing field `text`"),
+                (Some(text), None, None) => Ok(FollowUp::Open { text }),
+            },
+            FollowUpKind::Closed => match (raw.text, raw.reasons) {
+                (Some(_), _) => {
+                    Err("unknown field `text`, a closed follow-up has `reasons` and `other`")
+                }
+                (None, None) => Err("missing field `reasons`"),
+                (None, Some(reasons)) => Ok(FollowUp::Closed {
+                    reasons,
+                    other: raw.other,
+                }),
+            },
+        }
+    }
 }
 
 impl FollowUp {

@@ -42,40 +42,21 @@ pub struct Stack {
 impl Stack {
     /// Starts the shop's listener, then a collector that allows the shop's origin.
     pub async fn start() -> Stack {
+        Stack::start_with("").await
+    }
+
+    /// As [`Stack::start`], with `extra` TOML inserted before the sites (limits).
+    pub async fn start_with(extra: &str) -> Stack {
         let dir = tempfile::tempdir().expect("temp dir");
         let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("shop port");
         let shop = format!("http://{}", shop_listener.local_addr().unwrap());
         let config = dir.path().join("pulso.toml");
-        std::fs::write(&config, config_text(&shop)).expect("write config");
+        let text = config_text(&shop).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
+        std::fs::write(&config, text).expect("write config");
 
-        let mut child = Command::new(var("PULSO_E2E_BIN"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("PULSO_LOG", "warn")
-            .env("PULSO_LISTEN", "127.0.0.1:0")
-            .env(
-                "PULSO_DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("pulso.db").display()),
-            )
-            .env("PULSO_ASSETS_DIR", var("PULSO_E2E_ASSETS"))
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the collector");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let collector = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await.expect("collector stdout") {
-                if let Some(url) = line.strip_prefix("pulso listening on ") {
-                    return url.to_owned();
-                }
-            }
-            panic!("the collector exited before listening");
-        })
-        .await
-        .expect("the collector did not start in time");
-
+        let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0").await;
         let router = examples::shop(&collector);
         let shop_task = tokio::spawn(async move {
             axum_serve(shop_listener, router).await;
@@ -87,6 +68,23 @@ impl Stack {
             child,
             shop_task,
         }
+    }
+
+    /// The collector's SQLite file.
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("pulso.db")
+    }
+
+    /// Kills the collector with SIGKILL: no shutdown, no flush, like a crash.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("kill the collector");
+    }
+
+    /// Starts the collector again on the same address and database.
+    pub async fn restart(&mut self) {
+        let address = self.collector.trim_start_matches("http://").to_owned();
+        let (child, _) = spawn_collector(self.dir.path(), &address).await;
+        self.child = child;
     }
 
     /// The site's CSV export, fetched over HTTP with the token.
@@ -115,6 +113,40 @@ impl Stack {
             .position(|c| *c == name)
             .unwrap_or_else(|| panic!("no column {name}"))
     }
+}
+
+/// Starts `pulso serve` on `listen` with the stack's config and database, and
+/// waits for its "listening" line.
+async fn spawn_collector(dir: &std::path::Path, listen: &str) -> (Child, String) {
+    let mut child = Command::new(var("PULSO_E2E_BIN"))
+        .args(["serve", "--config"])
+        .arg(dir.join("pulso.toml"))
+        .env(
+            "PULSO_LOG",
+            std::env::var("PULSO_E2E_LOG").unwrap_or_else(|_| "off".into()),
+        )
+        .env("PULSO_LISTEN", listen)
+        .env(
+            "PULSO_DATABASE_URL",
+            format!("sqlite://{}", dir.join("pulso.db").display()),
+        )
+        .env("PULSO_ASSETS_DIR", var("PULSO_E2E_ASSETS"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the collector");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.expect("collector stdout") {
+            if let Some(url) = line.strip_prefix("pulso listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("the collector exited before listening");
+    })
+    .await
+    .expect("the collector did not start in time");
+    (child, url)
 }
 
 impl Drop for Stack {

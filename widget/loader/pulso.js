@@ -56,10 +56,50 @@
     var r = respondent();
     return Promise.all([loadBundle(), answeredBefore(r)]).then(function (v) {
       v[0].show({
-        base: base, site: site, survey: survey, respondent: r, user_id: user, first: !v[1],
+        base: base, site: site, survey: survey, respondent: r, user_id: user, first: !v[1], queue: queue,
         step: step, page: location.pathname, props: props || {},
         locales: [script.getAttribute('data-locale'), d.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean)
       });
+    });
+  };
+  // The outbox: answers the collector did not acknowledge (offline, 5xx, 429)
+  // wait in localStorage, the latest revision of each, at most 20, and are sent
+  // again with growing pauses: now, on every page load, and when the browser
+  // comes back online. The collector keeps one answer per id, so a repeat is
+  // harmless. `queue` is handed to the card and says whether the answer is kept.
+  var OUTBOX = 'pulso.outbox';
+  var outbox = function () {
+    try { return JSON.parse(store(OUTBOX) || '[]') } catch (e) { return [] }
+  };
+  var queue = function (body) {
+    var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
+    if (!list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: 0 });
+    store(OUTBOX, JSON.stringify(list.slice(-20)));
+    setTimeout(flush, 1e3);
+    return outbox().some(function (e) { return e.id == a.id });
+  };
+  var flushing, timer;
+  // `all`: a page load or the browser coming online sends everything at once;
+  // timers within a page send only what its pause lets through.
+  var flush = function (all) {
+    var now = Date.now(), due = outbox().filter(function (e) { return all === 1 || e.at <= now });
+    if (flushing || !due.length) return;
+    flushing = 1;
+    Promise.all(due.map(function (e) {
+      return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: e.body })
+        // Delivered, or refused for good (a 4xx other than 408/429): done with it.
+        .then(function (r) { return r.ok || r.status < 500 && r.status != 408 && r.status != 429 }, function () {});
+    })).then(function (done) {
+      var list = outbox().filter(function (e) {
+        var i = due.findIndex(function (d) { return d.id == e.id && d.rev == e.rev });
+        if (i < 0) return 1;
+        if (!done[i]) e.at = Date.now() + Math.min(36e5, 2e3 * Math.pow(2, e.tries++));
+        return !done[i];
+      });
+      store(OUTBOX, list.length ? JSON.stringify(list) : null);
+      flushing = 0;
+      clearTimeout(timer);
+      if (list.length) timer = setTimeout(flush, Math.max(1e3, Math.min.apply(null, list.map(function (e) { return e.at })) - Date.now()));
     });
   };
   var api = {
@@ -93,4 +133,6 @@
   if (!site) return warn('the script tag needs a data-site attribute');
   w.pulso = pulso;
   for (var i = 0; i < queued.length; i++) pulso.apply(null, queued[i]);
+  w.addEventListener('online', function () { flush(1) });
+  flush(1);
 })(window, document);

@@ -86,15 +86,26 @@ pub fn Card(
         });
         Some(state.with_value(|s| s.answer.clone()))
     };
+    // `true` once the answer is safe: stored by the collector, or kept in the
+    // loader's outbox to be sent again (offline, collector or database down).
     let send = move |answer: Answer| {
-        let (base, site) =
-            state.with_value(|State { display: d, .. }| (d.base.clone(), d.site.clone()));
+        let (base, site, queue) = state.with_value(|State { display: d, .. }| {
+            (d.base.clone(), d.site.clone(), d.queue.clone())
+        });
         async move {
-            let stored = wire::post(&base, &answer).await;
-            if stored {
+            let body = wire::to_json(&answer);
+            let safe = match wire::post(&base, &body).await {
+                wire::Delivery::Stored => true,
+                wire::Delivery::Refused => false,
+                wire::Delivery::Failed => queue.is_some_and(|q| {
+                    q.call1(&wasm_bindgen::JsValue::NULL, &body.into())
+                        .is_ok_and(|kept| kept.is_truthy())
+                }),
+            };
+            if safe {
                 wire::remember_answer(&site);
             }
-            stored
+            safe
         }
     };
 

@@ -23,6 +23,10 @@ pub struct Display {
     /// Whether this is the respondent's first survey on the site (the loader
     /// asked the browser's storage, then the collector).
     pub first: bool,
+    /// The loader's outbox: takes an answer's JSON the collector did not
+    /// acknowledge, keeps it in the browser and sends it again later; returns
+    /// whether it could keep it.
+    pub queue: Option<js_sys::Function>,
     pub user_id: Option<String>,
     pub props: BTreeMap<String, Prop>,
 }
@@ -161,6 +165,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         user_id: string(options, "user_id"),
         props: props(&get(options, "props")),
         first: get(options, "first").as_bool().unwrap_or(true),
+        queue: get(options, "queue").dyn_into().ok(),
         locale,
         survey,
     })

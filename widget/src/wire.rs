@@ -63,26 +63,40 @@ pub fn to_json(answer: &Answer) -> String {
         .unwrap_or_default()
 }
 
-/// Posts the answer; `true` once the collector acknowledged it with a 2xx.
-/// `keepalive` lets the request finish when the visitor leaves the page.
-pub async fn post(base: &str, answer: &Answer) -> bool {
+/// What became of a post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The collector acknowledged it (2xx): it is on disk.
+    Stored,
+    /// The collector refused it for good (a 4xx other than 408/429).
+    Refused,
+    /// No answer, 408, 429 or 5xx: worth sending again later.
+    Failed,
+}
+
+/// Posts an answer's JSON. `keepalive` lets the request finish when the visitor
+/// leaves the page.
+pub async fn post(base: &str, body: &str) -> Delivery {
     let Some(window) = web_sys::window() else {
-        return false;
+        return Delivery::Failed;
     };
     let headers = Object::new();
     set(&headers, "content-type", "application/json".into());
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&to_json(answer)));
+    init.set_body(&JsValue::from_str(body));
     set(&init, "keepalive", true.into());
     let url = format!("{base}/v1/responses");
-    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await else {
-        return false;
-    };
-    response
-        .dyn_into::<web_sys::Response>()
-        .is_ok_and(|r| r.ok())
+    let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
+    match response
+        .ok()
+        .and_then(|r| r.dyn_into::<web_sys::Response>().ok())
+    {
+        Some(r) if r.ok() => Delivery::Stored,
+        Some(r) if r.status() < 500 && r.status() != 408 && r.status() != 429 => Delivery::Refused,
+        _ => Delivery::Failed,
+    }
 }
 
 /// Records in the browser that this respondent answered on the site, so that

@@ -6,3 +6,5 @@ mod skeleton;
 mod adaptive;
 // axe-core on the card, in English and Spanish, open and closed follow-ups.
 mod accessibility;
+// Nothing acknowledged is lost: SIGKILL under load, database outages, the outbox.
+mod reliability;

@@ -1,0 +1,242 @@
+//! No answer the collector acknowledged is ever lost: SIGKILL under load, a
+//! database that cannot be written, and the browser's outbox delivering later.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pulso_e2e::{Stack, card, choose_score, eventually, in_card, send, with_browser};
+use sqlx::Connection;
+
+/// Limits high enough for a load generator on one address.
+const NO_LIMITS: &str = "[server.limits]
+per_ip_per_second = 1000000
+per_ip_burst = 1000000
+per_site_per_second = 1000000
+per_site_burst = 1000000
+";
+
+fn answer(n: u64) -> serde_json::Value {
+    serde_json::json!({
+        "id": format!("00000000-0000-4000-8000-{n:012x}"), "rev": 1, "site": "shop",
+        "survey": "checkout_nps", "respondent": format!("load-{n}"), "score": n % 11, "locale": "en"
+    })
+}
+
+/// Posts answers from `workers` tasks until `stop`, recording every id that got
+/// a 2xx; refused connections (the collector is down) are simply retried.
+fn load(
+    collector: String,
+    workers: usize,
+    stop: Arc<AtomicBool>,
+) -> (Arc<Mutex<Vec<String>>>, Vec<tokio::task::JoinHandle<()>>) {
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(AtomicU64::new(1));
+    let tasks = (0..workers)
+        .map(|_| {
+            let (acked, next, stop, url) =
+                (acked.clone(), next.clone(), stop.clone(), collector.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .pool_max_idle_per_host(0)
+                    .build()
+                    .unwrap();
+                // Bounded whatever happens: at most 2,000 posts per worker.
+                for _ in 0..2000 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let a = answer(next.fetch_add(1, Ordering::Relaxed));
+                    match http
+                        .post(format!("{url}/v1/responses"))
+                        .json(&a)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => {
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push(a["id"].as_str().unwrap().to_owned());
+                        }
+                        Ok(_) => {}
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            })
+        })
+        .collect();
+    (acked, tasks)
+}
+
+fn ids_in(rows: &[csv::StringRecord]) -> HashMap<String, usize> {
+    let mut count = HashMap::new();
+    for row in rows {
+        *count
+            .entry(row[Stack::column("id")].to_owned())
+            .or_insert(0) += 1;
+    }
+    count
+}
+
+/// The collector is killed with SIGKILL four times under load and restarted;
+/// every answer that got a 2xx is in the export exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_answers_survive_sigkill() {
+    let mut stack = Stack::start_with(NO_LIMITS).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (acked, tasks) = load(stack.collector.clone(), 4, stop.clone());
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        stack.kill().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stack.restart().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 50,
+        "the load generator got only {} answers through",
+        acked.len()
+    );
+    let stored = ids_in(&stack.export_csv().await);
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|id| stored.get(*id) != Some(&1))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged answers lost or doubled: {lost:?}",
+        lost.len(),
+        acked.len()
+    );
+}
+
+/// While another process holds the database's write lock, answers get 503 (not
+/// a hang, never a 2xx); the answer made in a real browser waits in its outbox
+/// and lands once the database can be written again, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_loses_nothing_and_the_browser_delivers_later() {
+    let stack = Stack::start_with(NO_LIMITS).await;
+    let database = format!("sqlite://{}", stack.database().display());
+    let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
+    let outage_answers = with_browser_value(move |client| async move {
+        client.goto(&format!("{shop}/done")).await.unwrap();
+        let root = card(&client).await;
+
+        // A backup job, say, takes the write lock.
+        let mut lock = sqlx::SqliteConnection::connect(&database).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut lock)
+            .await
+            .unwrap();
+
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .unwrap();
+        let mut outage_answers = Vec::new();
+        for n in 0..5 {
+            let a = answer(900 + n);
+            let r = http
+                .post(format!("{collector}/v1/responses"))
+                .json(&a)
+                .send()
+                .await;
+            let status = r.expect("an answer, not a hang").status();
+            assert_eq!(status, 503, "during the outage");
+            outage_answers.push(a["id"].as_str().unwrap().to_owned());
+        }
+        let ready = http
+            .get(format!("{collector}/readyz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            ready.status(),
+            200,
+            "reads still work: the database is reachable"
+        );
+
+        choose_score(&root, 2).await;
+        in_card(&root, "textarea")
+            .await
+            .send_keys("Answered during the outage")
+            .await
+            .unwrap();
+        assert_eq!(send(&root).await, "Thank you for your feedback!");
+        let waiting = outbox(&client).await;
+        assert_eq!(
+            waiting.len(),
+            1,
+            "one answer waits in the outbox: {waiting:?}"
+        );
+
+        sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+        lock.close().await.unwrap();
+
+        // The next page view sends the outbox.
+        client.goto(&shop).await.unwrap();
+        eventually("the outbox to empty", || async {
+            outbox(&client).await.is_empty().then_some(())
+        })
+        .await;
+        outage_answers
+    })
+    .await;
+
+    let rows = stack.export_csv().await;
+    let stored = ids_in(&rows);
+    for id in &outage_answers {
+        assert!(
+            !stored.contains_key(id),
+            "an answer refused with 503 was stored: {id}"
+        );
+    }
+    let browser: Vec<_> = rows
+        .iter()
+        .filter(|r| &r[Stack::column("open_text")] == "Answered during the outage")
+        .collect();
+    assert_eq!(browser.len(), 1, "{rows:?}");
+    assert_eq!(&browser[0][Stack::column("score")], "2");
+}
+
+/// The ids waiting in the loader's outbox.
+async fn outbox(client: &fantoccini::Client) -> Vec<String> {
+    let value = client
+        .execute(
+            "return JSON.parse(localStorage.getItem('pulso.outbox') || '[]').map(function (e) { return e.id })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(value).unwrap()
+}
+
+/// [`with_browser`] for a body that hands back a value.
+async fn with_browser_value<T, F, Fut>(body: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(fantoccini::Client) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(None));
+    let out = slot.clone();
+    with_browser(move |client| {
+        let run = body(client);
+        async move {
+            let value = run.await;
+            *out.lock().unwrap() = Some(value);
+        }
+    })
+    .await;
+    let value = slot.lock().unwrap().take();
+    value.expect("the browser part ran to its end")
+}
