@@ -2,6 +2,7 @@
 
 mod assets;
 mod demo;
+mod fuzz;
 mod size;
 mod test;
 mod tools;
@@ -15,7 +16,8 @@ tasks:
   demo     build the widget, start the collector on a SQLite file and the demo shop
   test     install what is missing, then fmt, clippy, unit, integration, wasm and end-to-end tests
   widget   build the widget bundle and the loader into target/pulso-assets
-  size     build the widget and print the bytes of the loader and the bundle";
+  size     build the widget and print the bytes of the loader and the bundle
+  fuzz [S] fuzz the collector's ingest for S seconds (default 300)";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -24,6 +26,11 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "widget" => assets::build().map(|_| ()),
         "size" => size::run(),
+        "fuzz" => match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
+            None => fuzz::run(300),
+            Some(Ok(seconds)) => fuzz::run(seconds),
+            Some(Err(_)) => Err("fuzz takes a number of seconds".into()),
+        },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

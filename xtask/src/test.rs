@@ -103,6 +103,9 @@ pub fn run() -> Result {
         ),
     );
 
+    // A short fuzz run of the ingest decisions; `cargo xtask fuzz` runs longer.
+    step("fuzz (ingest, 20 s)", crate::fuzz::run(20));
+
     if failed.is_empty() {
         println!("xtask test: all steps passed");
         Ok(())

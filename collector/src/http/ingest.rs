@@ -9,6 +9,7 @@ use serde_json::json;
 use survey::{Answer, FollowUp, OTHER, Score, Survey, ui_strings};
 
 use super::{ApiError, AppState};
+use crate::config::Site;
 use crate::store::{NewAnswer, Upsert};
 
 pub async fn post_response(
@@ -20,9 +21,7 @@ pub async fn post_response(
     let body = body.map_err(|rejection| {
         ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
     })?;
-    let mut answer = decode(&body)?;
-    clean_texts(&mut answer);
-
+    let answer = decode_answer(&body)?;
     let site = state
         .site(&answer.site)
         .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
@@ -41,14 +40,7 @@ pub async fn post_response(
         )
         .field("origin"));
     }
-    let survey = site
-        .survey(&answer.survey)
-        .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
-    let score = answer
-        .validate(survey)
-        .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
-
-    let record = to_record(answer, score, survey)?;
+    let record = prepare(site, answer)?;
     let (id, rev) = (record.id.clone(), record.rev);
     match state.store().upsert(record).await {
         Ok(Upsert::IdTaken) => Err(ApiError::new(
@@ -65,6 +57,26 @@ pub async fn post_response(
         .into_response()),
         Err(e) => Err(ApiError::unavailable(e)),
     }
+}
+
+/// The body as an answer: strict JSON, free texts cleaned. No I/O; the fuzz
+/// target drives it with arbitrary bytes.
+pub fn decode_answer(body: &[u8]) -> Result<Answer, ApiError> {
+    let mut answer = decode(body)?;
+    clean_texts(&mut answer);
+    Ok(answer)
+}
+
+/// The row to store for an answer of `site`: its survey found, the answer
+/// validated by the shared model, class and band worked out. No I/O.
+pub fn prepare(site: &Site, answer: Answer) -> Result<NewAnswer, ApiError> {
+    let survey = site
+        .survey(&answer.survey)
+        .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
+    let score = answer
+        .validate(survey)
+        .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
+    to_record(answer, score, survey)
 }
 
 /// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which

@@ -21,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use ingest::{clean_text, decode_answer, prepare};
 
 use crate::config::{Settings, Site};
 use crate::store::Store;

@@ -1,0 +1,47 @@
+//! Arbitrary bytes through the collector's ingest decisions (strict JSON decoding,
+//! text cleaning, validation by the shared model, the row to store), against the
+//! shipped example configuration. Nothing may panic, and whatever is accepted
+//! must be what the rules promise.
+
+#![no_main]
+
+use std::sync::LazyLock;
+
+use collector::config::{Settings, parse};
+use collector::http::{clean_text, decode_answer, prepare};
+use libfuzzer_sys::fuzz_target;
+
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
+    parse("pulso.toml", include_str!("../../../examples/pulso.toml")).expect("the example config")
+});
+
+fuzz_target!(|body: &[u8]| {
+    let Ok(answer) = decode_answer(body) else {
+        return;
+    };
+    let Some(site) = SETTINGS.sites.get(&answer.site) else {
+        return;
+    };
+    let Ok(row) = prepare(site, answer) else {
+        return;
+    };
+    assert!(row.score <= 10);
+    assert!(survey::is_uuid(&row.id));
+    assert!(row.rev >= 1);
+    for text in [&row.open_text, &row.other_text].into_iter().flatten() {
+        assert!(!text.is_empty() && text.chars().count() <= survey::MAX_TEXT_CHARS);
+        assert_eq!(&clean_text(text), text, "stored text is already clean");
+    }
+    if let Some(page) = &row.page {
+        assert!(page.starts_with('/') && !page.contains(['?', '#']));
+    }
+    let survey = site
+        .survey(&row.survey)
+        .expect("prepared for a known survey");
+    let band = survey
+        .bands
+        .iter()
+        .find(|b| b.id == row.band)
+        .expect("a band of the survey");
+    assert!((band.min..=band.max).contains(&row.score));
+});
