@@ -62,20 +62,24 @@
       });
     });
   };
-  // The outbox: answers the collector did not acknowledge (offline, 5xx, 429)
-  // wait in localStorage, the latest revision of each, at most 20, and are sent
-  // again with growing pauses: now, on every page load, and when the browser
-  // comes back online. The collector keeps one answer per id, so a repeat is
-  // harmless. `queue` is handed to the card and says whether the answer is kept.
+  // The outbox: every answer is written here before it is posted (so a closed
+  // tab or a crash mid-request loses nothing) and stays until the collector
+  // answered for good; one not acknowledged (offline, 408, 429, 5xx) is sent
+  // again with growing pauses, at every page load and when the browser comes
+  // back online. The latest revision of each answer, at most 20. The collector
+  // keeps one answer per id, so a repeat is harmless. `queue(body)` before a
+  // post says whether the answer is kept; `queue(body, true)` after a final
+  // answer drops it; `queue(body, false)` after a failure schedules a retry.
   var OUTBOX = 'pulso.outbox';
   var outbox = function () {
     try { return JSON.parse(store(OUTBOX) || '[]') } catch (e) { return [] }
   };
-  var queue = function (body) {
+  var queue = function (body, settled) {
     var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
-    if (!list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: 0 });
-    store(OUTBOX, JSON.stringify(list.slice(-20)));
-    setTimeout(flush, 1e3);
+    // Before the post, a pause keeps timers off the card's own request.
+    if (!settled && !list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: Date.now() + (settled === false ? 0 : 1e4) });
+    store(OUTBOX, list.length ? JSON.stringify(list.slice(-20)) : null);
+    if (settled === false) setTimeout(flush, 2e3);
     return outbox().some(function (e) { return e.id == a.id });
   };
   var flushing, timer;

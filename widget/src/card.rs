@@ -88,19 +88,39 @@ pub fn Card(
     };
     // `true` once the answer is safe: stored by the collector, or kept in the
     // loader's outbox to be sent again (offline, collector or database down).
+    // The outbox has it before the post starts: a tab closed mid-request, or a
+    // crash, loses nothing.
     let send = move |answer: Answer| {
         let (base, site, queue) = state.with_value(|State { display: d, .. }| {
             (d.base.clone(), d.site.clone(), d.queue.clone())
         });
         async move {
             let body = wire::to_json(&answer);
+            let outbox = |settled: Option<bool>| {
+                let settled = settled.map_or(wasm_bindgen::JsValue::UNDEFINED, Into::into);
+                queue.as_ref().is_some_and(|q| {
+                    q.call2(
+                        &wasm_bindgen::JsValue::NULL,
+                        &body.as_str().into(),
+                        &settled,
+                    )
+                    .is_ok_and(|kept| kept.is_truthy())
+                })
+            };
+            let kept = outbox(None);
             let safe = match wire::post(&base, &body).await {
-                wire::Delivery::Stored => true,
-                wire::Delivery::Refused => false,
-                wire::Delivery::Failed => queue.is_some_and(|q| {
-                    q.call1(&wasm_bindgen::JsValue::NULL, &body.into())
-                        .is_ok_and(|kept| kept.is_truthy())
-                }),
+                wire::Delivery::Stored => {
+                    outbox(Some(true));
+                    true
+                }
+                wire::Delivery::Refused => {
+                    outbox(Some(true));
+                    false
+                }
+                wire::Delivery::Failed => {
+                    outbox(Some(false));
+                    kept
+                }
             };
             if safe {
                 wire::remember_answer(&site);

@@ -145,20 +145,25 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
     Ok(answer)
 }
 
-/// Free texts as stored: Unicode NFC (so equal texts are equal bytes), line
-/// breaks kept as `\n`, other control and bidi-override characters removed
-/// (they hide or reorder text in spreadsheets and pages), ends trimmed.
+/// Free texts as stored: line breaks as `\n`, other control and bidi-override
+/// characters removed (they hide or reorder text in spreadsheets and pages),
+/// then Unicode NFC (so equal texts are equal bytes), ends trimmed. Removal
+/// comes first: a removed character between a letter and its accent would
+/// otherwise leave them uncomposed (found by the fuzzer).
 pub fn clean_text(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let unified = text.replace("\r\n", "\n");
-    let kept = unified.nfc().filter_map(|c| match c {
-        '\n' => Some('\n'),
-        '\t' => Some(' '),
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
-        c if c.is_control() => None,
-        c => Some(c),
-    });
-    kept.collect::<String>().trim().to_owned()
+    let kept: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .filter_map(|c| match c {
+            '\n' => Some('\n'),
+            '\t' => Some(' '),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
+    kept.nfc().collect::<String>().trim().to_owned()
 }
 
 fn clean_texts(answer: &mut Answer) {
@@ -255,5 +260,12 @@ mod tests {
         assert_eq!(clean_text("tab\there"), "tab here");
         assert_eq!(clean_text("\u{202e}gnp.exe"), "gnp.exe");
         assert_eq!(clean_text("  \u{200b}ok  "), "\u{200b}ok");
+        // A control character between a letter and its accent: removed first,
+        // then the two compose (the fuzzer's find).
+        assert_eq!(clean_text("K\u{7}\u{301}"), "\u{1e30}");
+        for text in ["K\u{7}\u{301}", "a\r\n\u{301}b", " \u{301}x\t"] {
+            let once = clean_text(text);
+            assert_eq!(clean_text(&once), once, "{text:?}");
+        }
     }
 }

@@ -208,6 +208,44 @@ async fn a_database_outage_loses_nothing_and_the_browser_delivers_later() {
     assert_eq!(&browser[0][Stack::column("score")], "2");
 }
 
+/// The collector is down (killed) while a visitor answers: the card keeps the
+/// answer in the outbox and thanks them; after a restart the next page view
+/// delivers it, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_made_while_the_collector_is_down_arrive_after_it_restarts() {
+    let stack = Arc::new(tokio::sync::Mutex::new(Stack::start().await));
+    let (shop, handle) = (stack.lock().await.shop.clone(), stack.clone());
+    with_browser(move |client| async move {
+        client.goto(&format!("{shop}/done")).await.unwrap();
+        let root = card(&client).await;
+        handle.lock().await.kill().await;
+        choose_score(&root, 8).await;
+        in_card(&root, "textarea")
+            .await
+            .send_keys("Sent while you were down")
+            .await
+            .unwrap();
+        assert_eq!(send(&root).await, "Thank you for your feedback!");
+        assert_eq!(outbox(&client).await.len(), 1);
+
+        handle.lock().await.restart().await;
+        client.goto(&shop).await.unwrap();
+        eventually("the outbox to empty", || async {
+            outbox(&client).await.is_empty().then_some(())
+        })
+        .await;
+    })
+    .await;
+
+    let rows = stack.lock().await.export_csv().await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        &rows[0][Stack::column("open_text")],
+        "Sent while you were down"
+    );
+    assert_eq!(&rows[0][Stack::column("score")], "8");
+}
+
 /// The ids waiting in the loader's outbox.
 async fn outbox(client: &fantoccini::Client) -> Vec<String> {
     let value = client
