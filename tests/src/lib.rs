@@ -80,6 +80,20 @@ impl Stack {
         self.child.kill().await.expect("kill the collector");
     }
 
+    /// Sends SIGTERM and waits (at most 10 s) for the collector to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("the collector runs");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("the collector did not stop within 10 s of SIGTERM")
+            .expect("wait for the collector")
+    }
+
     /// Starts the collector again on the same address and database.
     pub async fn restart(&mut self) {
         let address = self.collector.trim_start_matches("http://").to_owned();

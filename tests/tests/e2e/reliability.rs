@@ -119,6 +119,27 @@ async fn acknowledged_answers_survive_sigkill() {
     );
 }
 
+/// SIGTERM under load: the collector stops accepting, finishes what is in
+/// flight and exits cleanly; every answer it acknowledged is there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_answer() {
+    let mut stack = Stack::start_with(NO_LIMITS).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (acked, tasks) = load(stack.collector.clone(), 4, stop.clone());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = stack.terminate().await;
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    stack.restart().await;
+    let acked = acked.lock().unwrap().clone();
+    assert!(!acked.is_empty());
+    let stored = ids_in(&stack.export_csv().await);
+    assert!(acked.iter().all(|id| stored.get(id) == Some(&1)));
+}
+
 /// While another process holds the database's write lock, answers get 503 (not
 /// a hang, never a 2xx); the answer made in a real browser waits in its outbox
 /// and lands once the database can be written again, exactly once.
