@@ -100,36 +100,31 @@ fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
         .ok_or_else(|| format!("{package} installed without {file}"))
 }
 
-/// wasm-opt from the npm registry's binaryen, run with node. `None` (with a note)
-/// when it cannot be had: the bundle is then only a little larger.
-pub fn wasm_opt() -> Option<Vec<String>> {
+/// A command-line tool of an npm package, as the command line that runs it
+/// with node; `None` (with a note saying what is done `without` it) when it
+/// cannot be had. The build goes on without such a tool, a little larger.
+fn node_tool(package: &str, script: &str, without: &str) -> Option<Vec<String>> {
     if on_path("node").is_none() {
-        eprintln!("note: node not found, so no wasm-opt: the bundle is built without it");
+        eprintln!("note: node not found, so no {package}: {without}");
         return None;
     }
-    match npm_file(BINARYEN, "bin/wasm-opt") {
-        Ok(script) => Some(vec!["node".into(), script.to_string_lossy().into_owned()]),
+    match npm_file(package, script) {
+        Ok(path) => Some(vec!["node".into(), path.to_string_lossy().into_owned()]),
         Err(e) => {
-            eprintln!("note: {e}; the bundle is built without wasm-opt");
+            eprintln!("note: {e}; {without}");
             None
         }
     }
 }
 
-/// terser, the JavaScript minifier, run with node; `None` (with a note) when it
-/// cannot be had: the loader and glue are then shipped without mangling.
+/// wasm-opt from the npm registry's binaryen.
+pub fn wasm_opt() -> Option<Vec<String>> {
+    node_tool(BINARYEN, "bin/wasm-opt", "the bundle is built without wasm-opt")
+}
+
+/// terser, the JavaScript minifier.
 pub fn terser() -> Option<Vec<String>> {
-    if on_path("node").is_none() {
-        eprintln!("note: node not found, so no terser: JavaScript is shipped unminified");
-        return None;
-    }
-    match npm_file(TERSER, "bin/terser") {
-        Ok(script) => Some(vec!["node".into(), script.to_string_lossy().into_owned()]),
-        Err(e) => {
-            eprintln!("note: {e}; JavaScript is shipped unminified");
-            None
-        }
-    }
+    node_tool(TERSER, "bin/terser", "JavaScript is shipped unminified")
 }
 
 /// axe-core's browser build, for the accessibility tests.
