@@ -1,14 +1,17 @@
 //! Exports for analysts: one row per answer in a fixed, documented column order,
-//! streamed so memory does not grow with the number of answers. The HTTP endpoint
-//! and `pulso export` both use [`csv_stream`], so they produce the same bytes.
+//! as CSV, JSON or NDJSON, filtered, streamed so memory does not grow with the
+//! number of answers. The HTTP endpoint and `pulso export` both use
+//! [`export_stream`], so they produce the same bytes.
+
+use std::str::FromStr;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use time::OffsetDateTime;
+use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::store::{AnswerRow, Store, StoreError};
+use crate::store::{AnswerRow, Filter, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
 pub const COLUMNS: [&str; 20] = [
@@ -34,27 +37,65 @@ pub const COLUMNS: [&str; 20] = [
     "props",
 ];
 
-/// Rows are written in chunks of about this many bytes.
-const CHUNK_BYTES: usize = 32 * 1024;
+/// Rows are handed over in chunks of about this many bytes.
+const CHUNK_BYTES: usize = 64 * 1024;
 
-/// The CSV export of a site as a stream of byte chunks (header row first).
-pub fn csv_stream(store: Store, site: String) -> impl Stream<Item = Result<Bytes, StoreError>> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "ndjson" => Ok(Format::Ndjson),
+            _ => Err(format!("unknown format `{s}`: csv, json or ndjson")),
+        }
+    }
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// A site's answers in `format`, as a stream of byte chunks. A database error
+/// ends the stream with that error (the HTTP body is then cut, not completed).
+pub fn export_stream(
+    store: Store,
+    site: String,
+    filter: Filter,
+    format: Format,
+) -> impl Stream<Item = Result<Bytes, StoreError>> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
     tokio::spawn(async move {
-        let mut out = writer();
-        // Writing into a Vec cannot fail.
-        let _ = out.write_record(COLUMNS);
-        let mut rows = std::pin::pin!(store.answers(&site));
+        let mut out = Writer::new(format);
+        let mut rows = std::pin::pin!(store.answers(&site, &filter));
         while let Some(row) = rows.next().await {
             match row {
                 Ok(row) => {
-                    let _ =
-                        out.write_record(record(&row).iter().map(|c| neutralise(c).into_owned()));
-                    if out.get_ref().len() >= CHUNK_BYTES {
-                        let chunk = take(&mut out);
-                        if tx.send(Ok(chunk)).await.is_err() {
-                            return; // the client went away
-                        }
+                    out.row(&row);
+                    if out.buffered() >= CHUNK_BYTES && tx.send(Ok(out.take())).await.is_err() {
+                        return; // the client went away
                     }
                 }
                 Err(e) => {
@@ -63,22 +104,91 @@ pub fn csv_stream(store: Store, site: String) -> impl Stream<Item = Result<Bytes
                 }
             }
         }
-        let _ = tx.send(Ok(take(&mut out))).await;
+        let _ = tx.send(Ok(out.finish())).await;
     });
     ReceiverStream::new(rx)
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
+/// Writes rows of one format into a buffer that is handed over in chunks.
+struct Writer {
+    format: Format,
+    csv: csv::Writer<Vec<u8>>,
+    buf: Vec<u8>,
+    rows: u64,
+}
+
+impl Writer {
+    fn new(format: Format) -> Writer {
+        let mut w = Writer {
+            format,
+            csv: csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 4096)),
+            buf: Vec::with_capacity(CHUNK_BYTES + 4096),
+            rows: 0,
+        };
+        match format {
+            // Writing into memory cannot fail.
+            Format::Csv => drop(w.csv.write_record(COLUMNS)),
+            Format::Json => w.buf.push(b'['),
+            Format::Ndjson => {}
+        }
+        w
+    }
+
+    fn row(&mut self, row: &AnswerRow) {
+        match self.format {
+            Format::Csv => {
+                let _ = self
+                    .csv
+                    .write_record(csv_record(row).iter().map(|c| neutralise(c).into_owned()));
+            }
+            Format::Json => {
+                if self.rows > 0 {
+                    self.buf.push(b',');
+                }
+                self.buf.push(b'\n');
+                let _ = serde_json::to_writer(&mut self.buf, &JsonRow::from(row));
+            }
+            Format::Ndjson => {
+                let _ = serde_json::to_writer(&mut self.buf, &JsonRow::from(row));
+                self.buf.push(b'\n');
+            }
+        }
+        self.rows += 1;
+    }
+
+    fn buffered(&self) -> usize {
+        match self.format {
+            Format::Csv => self.csv.get_ref().len(),
+            _ => self.buf.len(),
+        }
+    }
+
+    /// What was written so far.
+    fn take(&mut self) -> Bytes {
+        match self.format {
+            Format::Csv => {
+                // The writer hands out its buffer only by value: swap in a new one.
+                let full = std::mem::replace(&mut self.csv, csv_writer());
+                Bytes::from(full.into_inner().unwrap_or_default())
+            }
+            _ => Bytes::from(std::mem::take(&mut self.buf)),
+        }
+    }
+
+    fn finish(mut self) -> Bytes {
+        if self.format == Format::Json {
+            self.buf
+                .extend_from_slice(if self.rows > 0 { b"\n]\n" } else { b"]\n" });
+        }
+        self.take()
+    }
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 4096))
 }
 
-/// Hands over what was written so far and starts a new buffer.
-fn take(out: &mut csv::Writer<Vec<u8>>) -> Bytes {
-    let full = std::mem::replace(out, writer());
-    Bytes::from(full.into_inner().unwrap_or_default())
-}
-
-fn record(r: &AnswerRow) -> [String; 20] {
+fn csv_record(r: &AnswerRow) -> [String; 20] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         r.id.clone(),
@@ -104,22 +214,74 @@ fn record(r: &AnswerRow) -> [String; 20] {
     ]
 }
 
+/// A row of the JSON and NDJSON exports: the CSV's columns, in the same order,
+/// with their JSON types (numbers, booleans, lists, the props object).
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    id: &'a str,
+    created_at: String,
+    updated_at: String,
+    site: &'a str,
+    survey: &'a str,
+    step: Option<&'a str>,
+    page: Option<&'a str>,
+    locale: &'a str,
+    score: i64,
+    class: &'a str,
+    band: &'a str,
+    first_survey: Option<bool>,
+    follow_up: Option<&'a str>,
+    reason_ids: Vec<&'a str>,
+    reason_texts: Vec<&'a str>,
+    other_text: Option<&'a str>,
+    open_text: Option<&'a str>,
+    respondent: &'a str,
+    user_id: Option<&'a str>,
+    props: &'a serde_json::value::RawValue,
+}
+
+impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
+    fn from(r: &'a AnswerRow) -> JsonRow<'a> {
+        let list = |v: &'a Option<String>, sep: &str| -> Vec<&'a str> {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.split(sep).collect())
+                .unwrap_or_default()
+        };
+        let empty: &'static serde_json::value::RawValue =
+            serde_json::from_str("{}").expect("an empty object");
+        JsonRow {
+            id: &r.id,
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+            site: &r.site,
+            survey: &r.survey,
+            step: r.step.as_deref(),
+            page: r.page.as_deref(),
+            locale: &r.locale,
+            score: r.score,
+            class: &r.class,
+            band: &r.band,
+            first_survey: r.first_survey,
+            follow_up: r.follow_up.as_deref(),
+            reason_ids: list(&r.reason_ids, ";"),
+            reason_texts: list(&r.reason_texts, "; "),
+            other_text: r.other_text.as_deref(),
+            open_text: r.open_text.as_deref(),
+            respondent: &r.respondent,
+            user_id: r.user_id.as_deref(),
+            // Stored as JSON text by the collector itself.
+            props: serde_json::from_str(&r.props).unwrap_or(empty),
+        }
+    }
+}
+
 /// Unix milliseconds as RFC 3339 UTC, always with milliseconds, e.g.
 /// `2026-11-24T06:13:53.123Z` (a fixed width sorts and parses alike everywhere).
 pub fn rfc3339(millis: i64) -> String {
-    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000) else {
-        return String::new();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    jiff::Timestamp::from_millisecond(millis)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
 }
 
 /// A cell a spreadsheet would read as a formula gets a leading `'`, the usual
@@ -129,6 +291,117 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
         _ => cell.into(),
     }
+}
+
+/// What an export asks for, from a query string or the command line.
+#[derive(Clone, Debug, Default, serde::Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// csv (default), json or ndjson.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// From this RFC 3339 time, or the start of this date (YYYY-MM-DD) in `tz`.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Up to this RFC 3339 time (excluded), or the end of this date in `tz`.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// IANA time zone for dates (default UTC), e.g. Europe/Madrid.
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Only this survey.
+    #[arg(long)]
+    pub survey: Option<String>,
+    /// Only this funnel step.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Only this NPS class: detractor, passive or promoter.
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Only this band of the survey.
+    #[arg(long)]
+    pub band: Option<String>,
+}
+
+impl Params {
+    /// The format and filter asked for; `Err` names the parameter at fault.
+    pub fn parse(&self) -> Result<(Format, Filter), (&'static str, String)> {
+        let format = match self.format.as_deref() {
+            None | Some("") => Format::Csv,
+            Some(f) => f.parse().map_err(|e| ("format", e))?,
+        };
+        let (from, to) = time_range(self.from.as_deref(), self.to.as_deref(), self.tz.as_deref())?;
+        let class = self.class.clone().filter(|c| !c.is_empty());
+        if let Some(c) = &class
+            && !matches!(c.as_str(), "detractor" | "passive" | "promoter")
+        {
+            return Err((
+                "class",
+                format!("unknown class `{c}`: detractor, passive or promoter"),
+            ));
+        }
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Ok((
+            format,
+            Filter {
+                from,
+                to,
+                survey: given(&self.survey),
+                step: given(&self.step),
+                class,
+                band: given(&self.band),
+            },
+        ))
+    }
+}
+
+/// Parses the time range of an export or report: RFC 3339 instants, or plain
+/// dates (`2026-11-24`) meaning that day's start (`from`) or end (`to`) in `tz`.
+/// Returns Unix milliseconds, `to` exclusive.
+pub fn time_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    tz: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>), (&'static str, String)> {
+    let zone = match tz {
+        None | Some("") => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+            (
+                "tz",
+                format!("unknown time zone `{name}` (e.g. Europe/Madrid)"),
+            )
+        })?,
+    };
+    let instant =
+        |field: &'static str, text: &str, end: bool| -> Result<i64, (&'static str, String)> {
+            if let Ok(t) = jiff::Timestamp::from_str(text) {
+                return Ok(t.as_millisecond());
+            }
+            let date = jiff::civil::Date::from_str(text).map_err(|_| {
+                (
+                    field,
+                    format!("`{text}` is neither an RFC 3339 time nor a date (YYYY-MM-DD)"),
+                )
+            })?;
+            let day = if end { date.tomorrow() } else { Ok(date) };
+            day.and_then(|d| d.to_zoned_datetime(zone.clone()))
+                .map(|z| z.timestamp().as_millisecond())
+                .map_err(|e| (field, e.to_string()))
+        };
+    let from = from
+        .filter(|s| !s.is_empty())
+        .map(|s| instant("from", s, false))
+        .transpose()?;
+    let to = to
+        .filter(|s| !s.is_empty())
+        .map(|s| instant("to", s, true))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(("to", "`to` is before `from`".into()));
+    }
+    Ok((from, to))
 }
 
 #[cfg(test)]
@@ -151,5 +424,35 @@ mod tests {
     fn times_are_utc_with_milliseconds() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+    }
+
+    #[test]
+    fn dates_are_day_boundaries_in_the_time_zone() {
+        // Madrid is UTC+1 in November: its 24th runs 23rd 23:00 UTC to 24th 23:00 UTC.
+        let (from, to) = time_range(
+            Some("2026-11-24"),
+            Some("2026-11-24"),
+            Some("Europe/Madrid"),
+        )
+        .unwrap();
+        assert_eq!(rfc3339(from.unwrap()), "2026-11-23T23:00:00.000Z");
+        assert_eq!(rfc3339(to.unwrap()), "2026-11-24T23:00:00.000Z");
+        let (from, to) = time_range(Some("2026-11-24T10:00:00Z"), None, None).unwrap();
+        assert_eq!(rfc3339(from.unwrap()), "2026-11-24T10:00:00.000Z");
+        assert_eq!(to, None);
+        assert_eq!(
+            time_range(Some("yesterday"), None, None).unwrap_err().0,
+            "from"
+        );
+        assert_eq!(
+            time_range(None, None, Some("Mars/Olympus")).unwrap_err().0,
+            "tz"
+        );
+        assert_eq!(
+            time_range(Some("2026-11-26"), Some("2026-11-24"), None)
+                .unwrap_err()
+                .0,
+            "to"
+        );
     }
 }

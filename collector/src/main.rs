@@ -27,14 +27,15 @@ enum Command {
     },
     /// Check a configuration file and exit.
     CheckConfig { file: PathBuf },
-    /// Write a site's answers to standard output (or --output).
+    /// Write a site's answers to standard output (or --output), the same bytes
+    /// as GET /v1/sites/SITE/export.
     Export {
         #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
         config: PathBuf,
         #[arg(long)]
         site: String,
-        #[arg(long, default_value = "csv", value_parser = ["csv"])]
-        format: String,
+        #[command(flatten)]
+        params: export::Params,
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -87,9 +88,12 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Export {
             config,
             site,
-            format: _,
+            params,
             output,
         } => {
+            let (format, filter) = params
+                .parse()
+                .map_err(|(field, message)| format!("--{field}: {message}"))?;
             let settings = config::load(&config)?;
             if !settings.sites.contains_key(&site) {
                 return Err(format!("no site `{site}` in {}", config.display()).into());
@@ -99,7 +103,8 @@ async fn run(command: Command) -> Result<(), Error> {
                 Some(path) => Box::new(std::fs::File::create(path)?),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let mut chunks = std::pin::pin!(export::csv_stream(store.clone(), site));
+            let mut chunks =
+                std::pin::pin!(export::export_stream(store.clone(), site, filter, format));
             while let Some(chunk) = chunks.next().await {
                 out.write_all(&chunk?)?;
             }

@@ -67,6 +67,19 @@ pub struct NewAnswer {
     pub at_millis: i64,
 }
 
+/// Which answers an export or report covers; `None` means any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Created at or after (Unix milliseconds).
+    pub from: Option<i64>,
+    /// Created before (Unix milliseconds).
+    pub to: Option<i64>,
+    pub survey: Option<String>,
+    pub step: Option<String>,
+    pub class: Option<String>,
+    pub band: Option<String>,
+}
+
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Upsert {
@@ -262,17 +275,32 @@ async fn upsert_one(
 }
 
 impl Store {
-    /// Every answer of a site, oldest first, as a stream (memory does not grow with
-    /// the number of rows).
-    pub fn answers(&self, site: &str) -> impl Stream<Item = Result<AnswerRow, StoreError>> + '_ {
+    /// The answers of a site that pass `filter`, oldest first, as a stream
+    /// (memory does not grow with the number of rows).
+    pub fn answers<'a>(
+        &'a self,
+        site: &str,
+        filter: &Filter,
+    ) -> impl Stream<Item = Result<AnswerRow, StoreError>> + 'a {
         use futures_util::StreamExt;
         sqlx::query(
             "SELECT id, created_at, updated_at, site, survey, step, page, locale, score, class,
                 band, first_survey, follow_up, reason_ids, reason_texts, other_text, open_text,
                 respondent, user_id, props
-             FROM answers WHERE site = ?1 ORDER BY created_at, id",
+             FROM answers
+             WHERE site = ?1
+               AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3)
+               AND (?4 IS NULL OR survey = ?4) AND (?5 IS NULL OR step = ?5)
+               AND (?6 IS NULL OR class = ?6) AND (?7 IS NULL OR band = ?7)
+             ORDER BY created_at, id",
         )
         .bind(site.to_owned())
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(filter.survey.clone())
+        .bind(filter.step.clone())
+        .bind(filter.class.clone())
+        .bind(filter.band.clone())
         .fetch(&self.pool)
         .map(|row| row.map(|r| to_row(&r)).map_err(StoreError::from))
     }

@@ -1164,3 +1164,203 @@ async fn readiness_and_security_headers() {
         .await;
     assert_eq!(status, 400);
 }
+
+impl App {
+    async fn export_as(&self, query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/v1/sites/shop/export?{query}", self.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The same data in the three formats, cell by cell (the CSV's text against
+/// the JSON values written as the CSV writes them).
+#[tokio::test]
+async fn exports_in_csv_json_and_ndjson_agree() {
+    let app = spawn_app().await;
+    let mut open = follow(json!({"kind": "open", "text": "=cmd, \"quoted\"\nline"}));
+    open["id"] = json!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a41");
+    open["first_survey"] = json!(true);
+    let mut other = closed(2, &["late", "other"], Some("Rude; courier"));
+    other["id"] = json!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a42");
+    other["user_id"] = json!("u-1");
+    let mut plain = answer();
+    plain["id"] = json!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a43");
+    plain["props"] = json!({"plan": "pro", "items": 3, "gift": true});
+    for a in [&open, &other, &plain] {
+        assert_eq!(app.post(a).await.0, 200);
+    }
+
+    let csv_rows = app.export().await;
+    let json_response = app.export_as("format=json").await;
+    assert_eq!(json_response.headers()["content-type"], "application/json");
+    let json_rows: Vec<Value> = json_response.json().await.unwrap();
+    let ndjson_response = app.export_as("format=ndjson").await;
+    assert_eq!(
+        ndjson_response.headers()["content-type"],
+        "application/x-ndjson"
+    );
+    let ndjson_text = ndjson_response.text().await.unwrap();
+    let ndjson_rows: Vec<Value> = ndjson_text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Same columns, in the same order, on every line.
+    for line in ndjson_text.lines() {
+        let places: Vec<usize> = collector::export::COLUMNS
+            .iter()
+            .map(|c| line.find(&format!("\"{c}\":")).unwrap())
+            .collect();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "{line}");
+    }
+    assert_eq!(json_rows, ndjson_rows);
+    assert_eq!(csv_rows.len(), 3);
+    assert_eq!(json_rows.len(), 3);
+    for (csv_row, json_row) in csv_rows.iter().zip(&json_rows) {
+        assert_eq!(
+            json_row.as_object().unwrap().len(),
+            collector::export::COLUMNS.len()
+        );
+        for (i, column) in collector::export::COLUMNS.iter().enumerate() {
+            let value = &json_row[*column];
+            let as_csv = match (column, value) {
+                (_, Value::Null) => String::new(),
+                (&"reason_ids", Value::Array(v)) => v
+                    .iter()
+                    .map(|x| x.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                (&"reason_texts", Value::Array(v)) => v
+                    .iter()
+                    .map(|x| x.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                (&"props", v) => v.to_string(),
+                (_, Value::String(s)) => collector::export::neutralise(s).into_owned(),
+                (_, v) => v.to_string(),
+            };
+            assert_eq!(csv_row[i], as_csv, "{column}");
+        }
+    }
+    assert_eq!(json_rows[1]["reason_ids"], json!(["late", "other"]));
+    assert_eq!(
+        json_rows[2]["props"],
+        json!({"gift": true, "items": 3.0, "plan": "pro"})
+    );
+    assert_eq!(json_rows[0]["first_survey"], json!(true));
+}
+
+/// Filters: time range (dates are days in `tz`), survey, step, class, band.
+#[tokio::test]
+async fn exports_filter_by_time_survey_step_class_and_band() {
+    let app = spawn_app().await;
+    let store = collector::store::Store::open(&format!(
+        "sqlite://{}",
+        app.dir.path().join("pulso.db").display()
+    ))
+    .await
+    .unwrap();
+    let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    for (n, time, score, step) in [
+        (1, "2026-11-23T22:30:00Z", 2, "checkout_done"), // Madrid: the 23rd, 23:30
+        (2, "2026-11-24T10:00:00Z", 9, "checkout_done"),
+        (3, "2026-11-24T23:30:00Z", 7, "onboarding"), // Madrid: the 25th, 00:30
+    ] {
+        let class = survey::Score::new(score).unwrap().class().as_str();
+        let band = if score <= 6 { "unhappy" } else { "happy" };
+        let row = collector::store::NewAnswer {
+            id: format!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4{n}"),
+            rev: 1,
+            site: "shop".into(),
+            survey: "checkout_nps".into(),
+            respondent: format!("r-{n}"),
+            score,
+            class,
+            band: band.into(),
+            step: Some(step.into()),
+            page: None,
+            locale: "en".into(),
+            user_id: None,
+            props: "{}".into(),
+            first_survey: None,
+            follow_up: None,
+            open_text: None,
+            reason_ids: None,
+            reason_texts: None,
+            other_text: None,
+            at_millis: at(time),
+        };
+        store.upsert(row).await.unwrap();
+    }
+    let ids = |query: &'static str| {
+        let app = &app;
+        async move {
+            let rows: Vec<Value> = app
+                .export_as(&format!("format=json&{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r["id"].as_str().unwrap().chars().last().unwrap())
+                .collect::<String>()
+        }
+    };
+    assert_eq!(ids("").await, "123");
+    assert_eq!(ids("from=2026-11-24&to=2026-11-24").await, "23");
+    assert_eq!(
+        ids("from=2026-11-24&to=2026-11-24&tz=Europe/Madrid").await,
+        "2"
+    );
+    assert_eq!(ids("from=2026-11-24T00:00:00Z").await, "23");
+    assert_eq!(ids("to=2026-11-24T10:00:00Z").await, "1");
+    assert_eq!(ids("step=onboarding").await, "3");
+    assert_eq!(ids("class=promoter").await, "2");
+    assert_eq!(ids("band=happy").await, "23");
+    assert_eq!(ids("survey=checkout_nps&class=detractor").await, "1");
+    assert_eq!(ids("survey=other").await, "");
+
+    for (query, field) in [
+        ("format=xls", "format"),
+        ("from=yesterday", "from"),
+        ("to=2026-13-01", "to"),
+        ("tz=Mars/Olympus&from=2026-11-24", "tz"),
+        ("class=fan", "class"),
+        ("colour=red", "query"),
+    ] {
+        let response = app.export_as(query).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["field"], field, "{query}: {error}");
+    }
+
+    // The command line writes the same bytes as the endpoint.
+    let over_http = app
+        .export_as("format=ndjson&class=promoter")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let config = app.dir.path().join("pulso.toml");
+    std::fs::write(&config, config_text(app.dir.path())).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .args([
+                "export", "--site", "shop", "--format", "ndjson", "--class", "promoter", "--config",
+            ])
+            .arg(config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, over_http);
+}

@@ -119,7 +119,11 @@ fn node_tool(package: &str, script: &str, without: &str) -> Option<Vec<String>> 
 
 /// wasm-opt from the npm registry's binaryen.
 pub fn wasm_opt() -> Option<Vec<String>> {
-    node_tool(BINARYEN, "bin/wasm-opt", "the bundle is built without wasm-opt")
+    node_tool(
+        BINARYEN,
+        "bin/wasm-opt",
+        "the bundle is built without wasm-opt",
+    )
 }
 
 /// terser, the JavaScript minifier.

@@ -1,24 +1,19 @@
 //! `GET /v1/sites/{site}/export`: the token-protected, streamed export.
 
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use super::{ApiError, AppState};
 use crate::config::Site;
-use crate::export::csv_stream;
-
-#[derive(Deserialize)]
-pub struct ExportQuery {
-    format: Option<String>,
-}
+use crate::export::{Params, export_stream};
 
 pub async fn export(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
-    Query(query): Query<ExportQuery>,
+    query: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Authenticate before saying whether the site exists.
@@ -26,24 +21,27 @@ pub async fn export(
     if !site.is_some_and(|s| authorised(s, &headers)) {
         return Err(ApiError::unauthorized());
     }
-    match query.format.as_deref().unwrap_or("csv") {
-        "csv" => {}
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_format",
-                "format must be csv",
-            )
-            .field("format"));
-        }
-    }
-    let filename = format!("attachment; filename=\"pulso-{site_key}.csv\"");
-    let body = Body::from_stream(csv_stream(state.store().clone(), site_key));
+    let Query(params) = query.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
+    })?;
+    let (format, filter) = params.parse().map_err(|(field, message)| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
+    })?;
+    let filename = format!(
+        "attachment; filename=\"pulso-{site_key}.{}\"",
+        format.extension()
+    );
+    let body = Body::from_stream(export_stream(
+        state.store().clone(),
+        site_key,
+        filter,
+        format,
+    ));
     Ok((
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
+                HeaderValue::from_static(format.content_type()),
             ),
             (
                 header::CONTENT_DISPOSITION,

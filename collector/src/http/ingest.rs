@@ -243,8 +243,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
 }
 
 fn now_millis() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    jiff::Timestamp::now().as_millisecond()
 }
 
 #[cfg(test)]
