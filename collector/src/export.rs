@@ -293,6 +293,9 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A parameter at fault and what is wrong with it.
+pub type ParamError = (&'static str, String);
+
 /// What an export asks for, from a query string or the command line.
 #[derive(Clone, Debug, Default, serde::Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
@@ -325,7 +328,7 @@ pub struct Params {
 
 impl Params {
     /// The format and filter asked for; `Err` names the parameter at fault.
-    pub fn parse(&self) -> Result<(Format, Filter), (&'static str, String)> {
+    pub fn parse(&self) -> Result<(Format, Filter), ParamError> {
         let format = match self.format.as_deref() {
             None | Some("") => Format::Csv,
             Some(f) => f.parse().map_err(|e| ("format", e))?,
@@ -362,7 +365,7 @@ pub fn time_range(
     from: Option<&str>,
     to: Option<&str>,
     tz: Option<&str>,
-) -> Result<(Option<i64>, Option<i64>), (&'static str, String)> {
+) -> Result<(Option<i64>, Option<i64>), ParamError> {
     let zone = match tz {
         None | Some("") => jiff::tz::TimeZone::UTC,
         Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
