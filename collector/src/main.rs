@@ -35,7 +35,7 @@ enum Command {
         #[arg(long)]
         site: String,
         #[command(flatten)]
-        params: export::Params,
+        params: Box<export::Params>,
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
