@@ -358,6 +358,19 @@ impl Params {
     }
 }
 
+/// The IANA time zone named by `tz`, UTC when none.
+pub fn time_zone(tz: Option<&str>) -> Result<jiff::tz::TimeZone, ParamError> {
+    match tz {
+        None | Some("") => Ok(jiff::tz::TimeZone::UTC),
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+            (
+                "tz",
+                format!("unknown time zone `{name}` (e.g. Europe/Madrid)"),
+            )
+        }),
+    }
+}
+
 /// Parses the time range of an export or report: RFC 3339 instants, or plain
 /// dates (`2026-11-24`) meaning that day's start (`from`) or end (`to`) in `tz`.
 /// Returns Unix milliseconds, `to` exclusive.
@@ -366,15 +379,7 @@ pub fn time_range(
     to: Option<&str>,
     tz: Option<&str>,
 ) -> Result<(Option<i64>, Option<i64>), ParamError> {
-    let zone = match tz {
-        None | Some("") => jiff::tz::TimeZone::UTC,
-        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
-            (
-                "tz",
-                format!("unknown time zone `{name}` (e.g. Europe/Madrid)"),
-            )
-        })?,
-    };
+    let zone = time_zone(tz)?;
     let instant =
         |field: &'static str, text: &str, end: bool| -> Result<i64, (&'static str, String)> {
             if let Ok(t) = jiff::Timestamp::from_str(text) {

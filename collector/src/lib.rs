@@ -5,6 +5,7 @@
 pub mod config;
 pub mod export;
 pub mod http;
+pub mod report;
 pub mod store;
 
 use std::future::Future;

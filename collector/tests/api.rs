@@ -1364,3 +1364,120 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
     );
     assert_eq!(out.stdout, over_http);
 }
+
+/// The report over answers whose numbers are worked out by hand.
+#[tokio::test]
+async fn the_report_gives_nps_margin_classes_steps_and_reasons() {
+    let app = spawn_app().await;
+    let empty: Value = app
+        .http
+        .get(format!("{}/v1/sites/shop/report", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(empty["overall"]["answers"], 0);
+    assert_eq!(empty["overall"]["nps"], Value::Null);
+    assert_eq!(empty["overall"]["small_sample"], true);
+
+    let answers = [
+        (
+            1,
+            closed(2, &["late", "other"], Some("Rude courier")),
+            "checkout_done",
+        ),
+        (2, closed(5, &["late"], None), "checkout_done"),
+        (3, closed(9, &["quality"], None), "onboarding"),
+        (
+            4,
+            with("/follow_up", Some(json!({"kind": "open", "text": "Great"}))),
+            "onboarding",
+        ),
+        (5, answer(), "checkout_done"),
+    ];
+    for (n, mut a, step) in answers {
+        a["id"] = json!(format!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4{n}"));
+        a["step"] = json!(step);
+        if n == 4 {
+            a["score"] = json!(10);
+        }
+        if n == 5 {
+            a["score"] = json!(8);
+        }
+        assert_eq!(app.post(&a).await.0, 200, "answer {n}");
+    }
+    let report: Value = app
+        .http
+        .get(format!("{}/v1/sites/shop/report?tz=Europe/Madrid", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let overall = &report["overall"];
+    // 2 detractors (2, 5), 1 passive (8), 2 promoters (9, 10): NPS 0;
+    // margin 1.96 · √((0.4 + 0.4 − 0) / 5) = 78.4.
+    assert_eq!(overall["answers"], 5);
+    assert_eq!(overall["nps"], 0.0);
+    assert_eq!(overall["margin_of_error"], 78.4);
+    assert_eq!(overall["small_sample"], true);
+    assert_eq!(
+        overall["classes"]["detractor"],
+        json!({"count": 2, "share": 0.4})
+    );
+    assert_eq!(
+        overall["classes"]["passive"],
+        json!({"count": 1, "share": 0.2})
+    );
+    assert_eq!(
+        overall["bands"]["unhappy"],
+        json!({"count": 2, "share": 0.4})
+    );
+    assert_eq!(overall["bands"]["happy"], json!({"count": 3, "share": 0.6}));
+    // checkout_done: 2, 5, 8 → −66.7; onboarding: 9, 10 → 100.
+    assert_eq!(report["by_step"]["checkout_done"]["nps"], -66.7);
+    assert_eq!(report["by_step"]["onboarding"]["nps"], 100.0);
+    assert_eq!(report["by_survey"]["checkout_nps"]["answers"], 5);
+    assert_eq!(report["weekly"].as_object().unwrap().len(), 1);
+    let unhappy = &report["reasons"]["unhappy"];
+    assert_eq!(unhappy["closed_answers"], 2);
+    assert_eq!(
+        unhappy["top"],
+        json!([{"id": "late", "text": "Late delivery", "count": 2}, {"id": "other", "text": "Other", "count": 1}])
+    );
+    assert_eq!(unhappy["latest_other"][0]["text"], "Rude courier");
+    assert_eq!(report["reasons"]["happy"]["top"][0]["id"], "quality");
+
+    let filtered: Value = app
+        .http
+        .get(format!("{}/v1/sites/shop/report?step=onboarding", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filtered["overall"]["answers"], 2);
+
+    let unauthorised = app
+        .http
+        .get(format!("{}/v1/sites/shop/report", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorised.status(), 401);
+    let bad_tz = app
+        .http
+        .get(format!("{}/v1/sites/shop/report?tz=Nowhere", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_tz.status(), 400);
+}

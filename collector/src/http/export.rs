@@ -1,4 +1,5 @@
-//! `GET /v1/sites/{site}/export`: the token-protected, streamed export.
+//! The analysts' endpoints, behind the site's bearer token:
+//! `GET /v1/sites/{site}/export` (streamed) and `GET /v1/sites/{site}/report`.
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -50,6 +51,40 @@ pub async fn export(
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,
+    )
+        .into_response())
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    query: Result<Query<Params>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let site = state
+        .site(&site_key)
+        .filter(|s| authorised(s, &headers))
+        .ok_or_else(ApiError::unauthorized)?;
+    let Query(params) = query.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
+    })?;
+    let bad = |(field, message): crate::export::ParamError| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
+    };
+    if params.format.is_some() {
+        return Err(bad((
+            "format",
+            "the report is JSON; format is for exports".into(),
+        )));
+    }
+    let (_, filter) = params.parse().map_err(bad)?;
+    let tz = crate::export::time_zone(params.tz.as_deref()).map_err(bad)?;
+    let report = crate::report::report(state.store(), site, &filter, &tz)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(report),
     )
         .into_response())
 }

@@ -106,6 +106,7 @@ pub fn app(state: AppState) -> Router {
     let api = limits::per_ip(browser_api, &state.settings().limits)
         .layer(cors)
         .route("/v1/sites/{site}/export", get(export::export))
+        .route("/v1/sites/{site}/report", get(export::report))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
 
