@@ -3,6 +3,7 @@
 //! command line over [`serve`], [`config`] and [`export`].
 
 pub mod config;
+pub mod dashboard;
 pub mod export;
 pub mod http;
 pub mod report;

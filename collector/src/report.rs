@@ -75,18 +75,27 @@ pub struct Stats {
     pub small_sample: bool,
     pub classes: BTreeMap<&'static str, Share>,
     pub bands: BTreeMap<String, Share>,
+    /// Answers per score, 0 to 10.
+    pub scores: [u64; 11],
 }
 
 #[derive(Default)]
 struct Group {
     tally: Tally,
     bands: BTreeMap<String, u64>,
+    scores: [u64; 11],
 }
 
 impl Group {
     fn add(&mut self, row: &AnswerRow) {
         self.tally.add(&row.class);
         *self.bands.entry(row.band.clone()).or_default() += 1;
+        if let Some(slot) = usize::try_from(row.score)
+            .ok()
+            .and_then(|s| self.scores.get_mut(s))
+        {
+            *slot += 1;
+        }
     }
 
     fn stats(&self) -> Stats {
@@ -114,6 +123,7 @@ impl Group {
                 .iter()
                 .map(|(b, c)| (b.clone(), share(*c)))
                 .collect(),
+            scores: self.scores,
         }
     }
 }

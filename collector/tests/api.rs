@@ -1481,3 +1481,102 @@ async fn the_report_gives_nps_margin_classes_steps_and_reasons() {
         .unwrap();
     assert_eq!(bad_tz.status(), 400);
 }
+
+/// The dashboard: a token form, then a cookie (HttpOnly, SameSite=Strict) that
+/// opens the page and the export links; every respondent text escaped.
+#[tokio::test]
+async fn the_dashboard_logs_in_with_the_token_and_escapes_every_text() {
+    let app = spawn_app().await;
+    let mut hostile = closed(2, &["other"], Some("<script>alert('x')</script>"));
+    hostile["id"] = json!("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a41");
+    assert_eq!(app.post(&hostile).await.0, 200);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/dashboard/shop", app.url);
+
+    let form = http.get(&url).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let html = form.text().await.unwrap();
+    assert!(
+        html.contains("name=\"token\"") && !html.contains("<svg"),
+        "{html}"
+    );
+
+    let wrong = http
+        .post(format!("{url}/login"))
+        .form(&[("token", "not-the-token-at-all")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+
+    let right = http
+        .post(format!("{url}/login"))
+        .form(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    let cookie = right.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains(TOKEN),
+        "the cookie holds a digest, not the token"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+
+    let page = http.get(&url).header("cookie", &pair).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.starts_with("default-src 'none'; style-src 'self'"),
+        "{policy}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("Scores 0–10"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(
+        !html.contains("<script>"),
+        "an unescaped text reached the page"
+    );
+
+    // The export links work with the cookie alone.
+    let export = http
+        .get(format!("{}/v1/sites/shop/export?format=csv", app.url))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let css = http
+        .get(format!("{}/dashboard.css", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+
+    let out = http
+        .post(format!("{url}/logout"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+}

@@ -89,12 +89,13 @@ pub async fn report(
         .into_response())
 }
 
-/// Bearer token check in constant time, so its timing says nothing of the token.
+/// The site's token as `Authorization: Bearer`, or its dashboard cookie; both
+/// compared in constant time, so timing says nothing of the token.
 fn authorised(site: &Site, headers: &HeaderMap) -> bool {
     let Some(expected) = &site.export_token else {
         return false;
     };
-    headers
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -103,5 +104,6 @@ fn authorised(site: &Site, headers: &HeaderMap) -> bool {
                 given.trim().as_bytes(),
                 expected.expose().as_bytes(),
             )
-        })
+        });
+    bearer || super::dashboard::has_cookie(site, headers)
 }

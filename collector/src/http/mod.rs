@@ -1,6 +1,7 @@
 //! The HTTP API: [`app`] builds the router that the binary serves and the tests drive.
 
 mod assets;
+mod dashboard;
 mod error;
 mod export;
 mod ingest;
@@ -107,6 +108,10 @@ pub fn app(state: AppState) -> Router {
         .layer(cors)
         .route("/v1/sites/{site}/export", get(export::export))
         .route("/v1/sites/{site}/report", get(export::report))
+        .route("/dashboard.css", get(dashboard::stylesheet))
+        .route("/dashboard/{site}", get(dashboard::show))
+        .route("/dashboard/{site}/login", post(dashboard::login))
+        .route("/dashboard/{site}/logout", post(dashboard::logout))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
 

@@ -8,3 +8,5 @@ mod adaptive;
 mod accessibility;
 // Nothing acknowledged is lost: SIGKILL under load, database outages, the outbox.
 mod reliability;
+// The analysts' side: the dashboard shows answers made in the widget.
+mod analysts;

@@ -1,0 +1,427 @@
+//! The analysts' dashboard as one HTML page with inline SVG charts, rendered
+//! from a [`Report`]: no script, no CDN, readable offline, in light and dark
+//! mode. Every text that came from a respondent or the configuration is escaped.
+
+use std::fmt::Write;
+
+use crate::report::{Report, Stats};
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The filters shown in the form and carried into the export links.
+#[derive(Debug, Default, Clone)]
+pub struct Shown {
+    pub from: String,
+    pub to: String,
+    pub tz: String,
+    pub survey: String,
+    pub step: String,
+}
+
+impl Shown {
+    fn query(&self) -> String {
+        [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("tz", &self.tz),
+            ("survey", &self.survey),
+            ("step", &self.step),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("&{k}={}", url_encode(v)))
+        .collect()
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const STYLE: &str = include_str!("dashboard.css");
+
+/// The stylesheet the page links to (served by the collector: the page's CSP
+/// allows no inline style).
+pub fn stylesheet() -> &'static str {
+    STYLE
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<link rel=\"stylesheet\" href=\"/dashboard.css\">\n</head>\n\
+         <body>\n{body}\n</body>\n</html>\n",
+        esc(title)
+    )
+}
+
+/// The token form for `site`.
+pub fn login(site: &str, error: bool) -> String {
+    let site = esc(site);
+    let error = if error {
+        "<p class=\"error\" role=\"alert\">That token is not the site's export token.</p>"
+    } else {
+        ""
+    };
+    page(
+        &format!("Pulso · {site}"),
+        &format!(
+            "<main class=\"login\">\n<h1>Pulso · {site}</h1>\n{error}\n\
+             <form method=\"post\" action=\"/dashboard/{site}/login\">\n\
+             <label for=\"token\">Export token</label>\n\
+             <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required>\n\
+             <button type=\"submit\">Open the dashboard</button>\n</form>\n</main>"
+        ),
+    )
+}
+
+/// The dashboard of a report.
+pub fn render(report: &Report, shown: &Shown, surveys: &[String], steps: &[String]) -> String {
+    let site = esc(&report.site);
+    let o = &report.overall;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<header><h1>Pulso · {site}</h1>\
+         <form method=\"post\" action=\"/dashboard/{site}/logout\"><button type=\"submit\">Sign out</button></form></header>\n<main>\n"
+    );
+    body.push_str(&filters(&report.site, shown, surveys, steps));
+    let _ = writeln!(
+        body,
+        "<section class=\"headline\" aria-label=\"Net Promoter Score\">{}</section>",
+        headline(o)
+    );
+    let _ = writeln!(
+        body,
+        "<section><h2>Trend (weekly NPS, 95% margin shaded)</h2>{}</section>",
+        trend(
+            &report
+                .weekly
+                .iter()
+                .map(|(w, s)| (w.as_str(), s))
+                .collect::<Vec<_>>()
+        )
+    );
+    let _ = writeln!(
+        body,
+        "<section><h2>Scores 0–10</h2>{}</section>",
+        distribution(o)
+    );
+    let _ = writeln!(
+        body,
+        "<section><h2>Classes per funnel step</h2>{}</section>",
+        per_step(
+            &report
+                .by_step
+                .iter()
+                .map(|(s, st)| (s.as_str(), st))
+                .collect::<Vec<_>>()
+        )
+    );
+    body.push_str("<section><h2>Reasons per band</h2>\n");
+    if report.reasons.is_empty() {
+        body.push_str("<p class=\"muted\">No closed follow-ups in this range yet.</p>\n");
+    }
+    for (band, reasons) in &report.reasons {
+        let max = reasons
+            .top
+            .iter()
+            .map(|r| r.count)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let _ = write!(
+            body,
+            "<h3>{} <span class=\"muted\">({} answers)</span></h3>\n<ul class=\"bars\">\n",
+            esc(band),
+            reasons.closed_answers
+        );
+        for r in &reasons.top {
+            let width = 100 * r.count / max;
+            let _ = writeln!(
+                body,
+                "<li><span class=\"label\">{}</span><svg class=\"bar\" viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\">\
+                 <rect width=\"{width}\" height=\"10\" class=\"fill\"/></svg><span class=\"count\">{}</span></li>",
+                esc(&r.text),
+                r.count
+            );
+        }
+        body.push_str("</ul>\n");
+        if !reasons.latest_other.is_empty() {
+            body.push_str("<details><summary>Latest “Other” texts</summary><ul class=\"texts\">\n");
+            for t in &reasons.latest_other {
+                let _ = writeln!(
+                    body,
+                    "<li><time datetime=\"{0}\">{0}</time> {1}</li>",
+                    esc(&t.at),
+                    esc(&t.text)
+                );
+            }
+            body.push_str("</ul></details>\n");
+        }
+    }
+    body.push_str("</section>\n");
+    let q = shown.query();
+    let _ = write!(
+        body,
+        "<section><h2>Exports</h2><p>\
+         <a href=\"/v1/sites/{site}/export?format=csv{q}\">CSV</a> · \
+         <a href=\"/v1/sites/{site}/export?format=json{q}\">JSON</a> · \
+         <a href=\"/v1/sites/{site}/export?format=ndjson{q}\">NDJSON</a> · \
+         <a href=\"/v1/sites/{site}/report?{}\">Report (JSON)</a></p></section>\n</main>",
+        q.trim_start_matches('&'),
+        q = esc(&q),
+    );
+    page(&format!("Pulso · {}", report.site), &body)
+}
+
+fn filters(site: &str, shown: &Shown, surveys: &[String], steps: &[String]) -> String {
+    let select = |name: &str, label: &str, current: &str, options: &[String]| {
+        let mut s =
+            format!("<label>{label} <select name=\"{name}\"><option value=\"\">All</option>");
+        for o in options {
+            let selected = if o == current { " selected" } else { "" };
+            let _ = write!(s, "<option value=\"{0}\"{selected}>{0}</option>", esc(o));
+        }
+        s.push_str("</select></label>");
+        s
+    };
+    format!(
+        "<form class=\"filters\" method=\"get\" action=\"/dashboard/{}\" aria-label=\"Filters\">\
+         <label>From <input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>To <input type=\"date\" name=\"to\" value=\"{}\"></label>\
+         <label>Time zone <input name=\"tz\" value=\"{}\" placeholder=\"UTC\"></label>{}{}\
+         <button type=\"submit\">Apply</button></form>\n",
+        esc(site),
+        esc(&shown.from),
+        esc(&shown.to),
+        esc(&shown.tz),
+        select("survey", "Survey", &shown.survey, surveys),
+        select("step", "Step", &shown.step, steps),
+    )
+}
+
+fn headline(o: &Stats) -> String {
+    let nps = o.nps.map_or("–".to_owned(), |v| format!("{v:.0}"));
+    let moe = o.margin_of_error.map_or(String::new(), |m| {
+        format!(" <span class=\"moe\">± {m:.0}</span>")
+    });
+    let small = if o.small_sample {
+        "<p class=\"warn\">Small sample: fewer than 30 answers, the score can move a lot.</p>"
+    } else {
+        ""
+    };
+    let share = |c: &str| o.classes.get(c).map_or(0.0, |s| s.share * 100.0);
+    format!(
+        "<p class=\"nps\"><span class=\"big\">{nps}</span>{moe}</p>\
+         <p>NPS from {} answers: {:.0}% promoters, {:.0}% passives, {:.0}% detractors.</p>{small}",
+        o.answers,
+        share("promoter"),
+        share("passive"),
+        share("detractor"),
+    )
+}
+
+/// Weekly NPS as a line, its 95% margin as a band around it.
+fn trend(weeks: &[(&str, &Stats)]) -> String {
+    let points: Vec<(&str, f64, f64)> = weeks
+        .iter()
+        .filter_map(|(w, s)| Some((*w, s.nps?, s.margin_of_error.unwrap_or(0.0))))
+        .collect();
+    if points.is_empty() {
+        return "<p class=\"muted\">No answers in this range.</p>".into();
+    }
+    let (w, h, left, top, bottom) = (640.0, 220.0, 40.0, 10.0, 30.0);
+    let plot_h = h - top - bottom;
+    let x = |i: usize| {
+        if points.len() == 1 {
+            left + (w - left - 30.0) / 2.0
+        } else {
+            left + 10.0 + i as f64 * (w - left - 40.0) / (points.len() - 1) as f64
+        }
+    };
+    let y = |v: f64| top + (100.0 - v.clamp(-100.0, 100.0)) / 200.0 * plot_h;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Weekly NPS from {} to {}\">",
+        esc(points[0].0),
+        esc(points[points.len() - 1].0)
+    );
+    for v in [-100.0, -50.0, 0.0, 50.0, 100.0] {
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{right}\" y1=\"{at:.1}\" y2=\"{at:.1}\" class=\"grid\"/>\
+             <text x=\"{label_x}\" y=\"{label_y:.1}\" class=\"axis\" text-anchor=\"end\">{v}</text>",
+            right = w - 10.0,
+            at = y(v),
+            label_x = left - 6.0,
+            label_y = y(v) + 4.0
+        );
+    }
+    let upper: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1 + p.2)))
+        .collect();
+    let lower: Vec<String> = points
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1 - p.2)))
+        .collect();
+    let _ = write!(
+        svg,
+        "<polygon class=\"band\" points=\"{} {}\"/>",
+        upper.join(" "),
+        lower.join(" ")
+    );
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.1)))
+        .collect();
+    let _ = write!(
+        svg,
+        "<polyline class=\"line\" points=\"{}\"/>",
+        line.join(" ")
+    );
+    for (i, p) in points.iter().enumerate() {
+        let _ = write!(
+            svg,
+            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" class=\"dot\"><title>Week of {week}: NPS {nps:.0} ± {moe:.0}</title></circle>\
+             <text x=\"{cx:.1}\" y=\"{ty:.1}\" class=\"axis\" text-anchor=\"middle\">{short}</text>",
+            cx = x(i),
+            cy = y(p.1),
+            week = esc(p.0),
+            nps = p.1,
+            moe = p.2,
+            ty = h - 8.0,
+            short = esc(p.0.get(5..).unwrap_or(p.0)),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Answers per score, bars coloured by class.
+fn distribution(o: &Stats) -> String {
+    let max = o.scores.iter().copied().max().unwrap_or(0).max(1);
+    let (w, h, bar) = (640.0, 200.0, 640.0 / 11.0);
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Answers per score: {}\">",
+        o.scores
+            .iter()
+            .enumerate()
+            .map(|(s, c)| format!("{s}: {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (score, count) in o.scores.iter().enumerate() {
+        let class = match score {
+            0..=6 => "detractor",
+            7..=8 => "passive",
+            _ => "promoter",
+        };
+        let bh = (h - 40.0) * *count as f64 / max as f64;
+        let x = score as f64 * bar + 4.0;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{bw:.1}\" height=\"{bh:.1}\" class=\"{class}\"/>\
+             <text x=\"{mid:.1}\" y=\"{count_y:.1}\" class=\"axis\" text-anchor=\"middle\">{count}</text>\
+             <text x=\"{mid:.1}\" y=\"{score_y:.1}\" class=\"axis\" text-anchor=\"middle\">{score}</text>",
+            top = h - 20.0 - bh,
+            bw = bar - 8.0,
+            mid = x + (bar - 8.0) / 2.0,
+            count_y = h - 24.0 - bh,
+            score_y = h - 4.0,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Each funnel step as a bar split into detractor, passive and promoter shares.
+fn per_step(steps: &[(&str, &Stats)]) -> String {
+    if steps.is_empty() {
+        return "<p class=\"muted\">No answers in this range.</p>".into();
+    }
+    let (w, row) = (640.0, 34.0);
+    let label_w = 250.0;
+    let h = row * steps.len() as f64 + 10.0;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Detractor, passive and promoter shares per funnel step\">"
+    );
+    for (i, (step, stats)) in steps.iter().enumerate() {
+        let y = i as f64 * row + 5.0;
+        let name = if step.is_empty() { "(no step)" } else { step };
+        let nps = stats.nps.map_or("–".to_owned(), |v| format!("{v:.0}"));
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{:.1}\" class=\"axis\">{} · NPS {nps} (n={})</text>",
+            y + 17.0,
+            esc(name),
+            stats.answers
+        );
+        let mut x = label_w;
+        for class in ["detractor", "passive", "promoter"] {
+            let share = stats.classes.get(class).map_or(0.0, |s| s.share);
+            let width = (w - label_w) * share;
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"24\" class=\"{class}\"><title>{class}: {:.0}%</title></rect>",
+                share * 100.0
+            );
+            x += width;
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_html_and_attributes() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+
+    #[test]
+    fn filters_carry_into_export_links_encoded() {
+        let shown = Shown {
+            from: "2026-11-01".into(),
+            tz: "Europe/Madrid".into(),
+            step: "a&b".into(),
+            ..Shown::default()
+        };
+        assert_eq!(
+            shown.query(),
+            "&from=2026-11-01&tz=Europe%2FMadrid&step=a%26b"
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! `GET /dashboard/{site}`: the report as a page, behind the site's export token,
+//! given once in a login form that sets an HttpOnly, SameSite=Strict cookie.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::config::Site;
+use crate::dashboard::{self, Shown};
+use crate::export::{Params, time_zone};
+
+/// Pages may load their own stylesheet and submit their own forms; nothing else.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
+                           frame-ancestors 'none'; base-uri 'none'";
+
+fn cookie_name(site: &str) -> String {
+    format!("pulso_{site}")
+}
+
+/// What the cookie holds: a digest of the token, so the token itself never sits
+/// in the browser's cookie store.
+fn cookie_value(site: &Site) -> Option<String> {
+    let token = site.export_token.as_ref()?;
+    let digest = Sha256::new()
+        .chain_update(b"pulso-dashboard\0")
+        .chain_update(site.key.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(token.expose().as_bytes())
+        .finalize();
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether the request carries the site's dashboard cookie (compared in
+/// constant time).
+pub fn has_cookie(site: &Site, headers: &HeaderMap) -> bool {
+    let Some(expected) = cookie_value(site) else {
+        return false;
+    };
+    let name = cookie_name(&site.key);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(k, v)| {
+            k == name && constant_time_eq::constant_time_eq(v.as_bytes(), expected.as_bytes())
+        })
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PAGE_POLICY),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    tz: String,
+    #[serde(default)]
+    survey: String,
+    #[serde(default)]
+    step: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(site) = state.site(&site_key).filter(|s| has_cookie(s, &headers)) else {
+        return page(StatusCode::OK, dashboard::login(&site_key, false));
+    };
+    let params = Params {
+        from: Some(q.from.clone()),
+        to: Some(q.to.clone()),
+        tz: Some(q.tz.clone()),
+        survey: Some(q.survey.clone()),
+        step: Some(q.step.clone()),
+        ..Params::default()
+    };
+    let parsed = params
+        .parse()
+        .and_then(|(_, filter)| Ok((filter, time_zone(Some(&q.tz))?)));
+    let (filter, tz) = match parsed {
+        Ok(ok) => ok,
+        Err((field, message)) => {
+            let html = format!(
+                "<!doctype html><title>Pulso</title><p>{}: {}</p>",
+                dashboard::esc(field),
+                dashboard::esc(&message)
+            );
+            return page(StatusCode::BAD_REQUEST, html);
+        }
+    };
+    let report = match crate::report::report(state.store(), site, &filter, &tz).await {
+        Ok(report) => report,
+        Err(e) => return super::ApiError::unavailable(e).into_response(),
+    };
+    let surveys: Vec<String> = site.surveys.iter().map(|s| s.id.clone()).collect();
+    let mut steps: Vec<String> = site
+        .surveys
+        .iter()
+        .flat_map(|s| s.steps.iter().cloned())
+        .chain(report.by_step.keys().filter(|k| !k.is_empty()).cloned())
+        .collect();
+    steps.sort();
+    steps.dedup();
+    let shown = Shown {
+        from: q.from,
+        to: q.to,
+        tz: q.tz,
+        survey: q.survey,
+        step: q.step,
+    };
+    page(
+        StatusCode::OK,
+        dashboard::render(&report, &shown, &surveys, &steps),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let site = state.site(&site_key);
+    let valid = site
+        .and_then(|s| Some((s, s.export_token.as_ref()?)))
+        .filter(|(_, token)| {
+            constant_time_eq::constant_time_eq(
+                form.token.trim().as_bytes(),
+                token.expose().as_bytes(),
+            )
+        });
+    let Some((site, _)) = valid else {
+        return page(StatusCode::UNAUTHORIZED, dashboard::login(&site_key, true));
+    };
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200{}",
+        cookie_name(&site.key),
+        cookie_value(site).unwrap_or_default(),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = Redirect::to(&format!("/dashboard/{}", site.key)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn logout(Path(site_key): Path<String>) -> Response {
+    let mut response = Redirect::to(&format!("/dashboard/{site_key}")).into_response();
+    let cookie = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        cookie_name(&site_key)
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        dashboard::stylesheet(),
+    )
+        .into_response()
+}

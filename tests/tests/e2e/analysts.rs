@@ -1,0 +1,136 @@
+//! The analysts' side in a real browser: answers made in the widget appear on
+//! the dashboard, reached through its token form.
+
+use fantoccini::Locator;
+use pulso_e2e::{Stack, TOKEN, card, choose_score, in_card, save_doc_image, send, with_browser};
+
+/// Six weeks of history, so the trend has something to show.
+async fn history(stack: &Stack) -> u64 {
+    let store = collector::store::Store::open(&format!("sqlite://{}", stack.database().display()))
+        .await
+        .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let week = 7 * 24 * 3600 * 1000;
+    let reasons = [
+        ("detractor_0_3", "delivery_late", "My order arrived late"),
+        ("detractor_4_6", "prices", "Lower prices"),
+        ("passive", "faster_delivery", "Faster delivery"),
+        ("promoter", "product_quality", "The quality of the products"),
+    ];
+    let mut n = 0;
+    for w in 1..=6u64 {
+        for i in 0..14u64 {
+            n += 1;
+            // Scores drift upwards over the weeks.
+            let score = ((i * 7 + w * 3) % 11).max(if w > 3 { 4 } else { 0 }) as u8;
+            let class = survey::Score::new(score).unwrap().class().as_str();
+            let (band, reason, text) = reasons[match score {
+                0..=3 => 0,
+                4..=6 => 1,
+                7..=8 => 2,
+                _ => 3,
+            }];
+            let answer = collector::store::NewAnswer {
+                id: format!("00000000-0000-4000-8000-{n:012x}"),
+                rev: 2,
+                site: "shop".into(),
+                survey: "checkout_nps".into(),
+                respondent: format!("history-{n}"),
+                score,
+                class,
+                band: band.into(),
+                step: Some(
+                    if i % 3 == 0 {
+                        "onboarding"
+                    } else {
+                        "checkout_done"
+                    }
+                    .into(),
+                ),
+                page: Some("/done".into()),
+                locale: "en".into(),
+                user_id: None,
+                props: "{}".into(),
+                first_survey: Some(false),
+                follow_up: Some("closed"),
+                open_text: None,
+                reason_ids: Some(reason.into()),
+                reason_texts: Some(text.into()),
+                other_text: None,
+                at_millis: now - (6 - w as i64) * week - (i as i64) * 3_600_000,
+            };
+            store.upsert(answer).await.unwrap();
+        }
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_made_in_the_browser_appear_on_the_dashboard() {
+    let stack = Stack::start().await;
+    let stored = history(&stack).await;
+    let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
+    with_browser(move |client| async move {
+        // A returning visitor answers the closed list with "Other".
+        client.goto(&shop).await.unwrap();
+        client
+            .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
+            .await
+            .unwrap();
+        client.goto(&format!("{shop}/done")).await.unwrap();
+        let root = card(&client).await;
+        choose_score(&root, 3).await;
+        in_card(&root, "input[value=other]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        in_card(&root, "#pulso-other")
+            .await
+            .send_keys("Made in the browser")
+            .await
+            .unwrap();
+        send(&root).await;
+
+        // The analyst opens the dashboard and gives the token once.
+        client.set_window_size(1000, 2300).await.unwrap();
+        client
+            .goto(&format!("{collector}/dashboard/shop"))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("token"))
+            .await
+            .unwrap()
+            .send_keys(TOKEN)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let headline = client
+            .find(Locator::Css(".headline"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            headline.contains(&format!("NPS from {} answers", stored + 1)),
+            "{headline}"
+        );
+        let html = client.source().await.unwrap();
+        assert!(
+            html.contains("Made in the browser"),
+            "the browser's answer is on the page"
+        );
+        assert!(html.contains("The quality of the products"));
+        let png = client.screenshot().await.unwrap();
+        save_doc_image("dashboard.png", &png);
+    })
+    .await;
+}
