@@ -1,6 +1,7 @@
 //! Pulso's tasks, run as `cargo xtask TASK`: one module per task.
 
 mod assets;
+mod bench;
 mod demo;
 mod fuzz;
 mod size;
@@ -17,7 +18,8 @@ tasks:
   test     install what is missing, then fmt, clippy, unit, integration, wasm and end-to-end tests
   widget   build the widget bundle and the loader into target/pulso-assets
   size     build the widget and print the bytes of the loader and the bundle
-  fuzz [S] fuzz the collector's ingest for S seconds (default 300)";
+  fuzz [S] fuzz the collector's ingest for S seconds (default 300)
+  bench [N] exports and report over N generated answers (default 1000000) -> bench/RESULTS.md";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -26,6 +28,11 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "widget" => assets::build().map(|_| ()),
         "size" => size::run(),
+        "bench" => match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
+            None => bench::run_all(1_000_000),
+            Some(Ok(n)) if n > 0 => bench::run_all(n),
+            _ => Err("bench takes a number of answers".into()),
+        },
         "fuzz" => match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
             None => fuzz::run(300),
             Some(Ok(seconds)) => fuzz::run(seconds),

@@ -40,7 +40,7 @@ async fn history(stack: &Stack) -> u64 {
                 class,
                 band: band.into(),
                 step: Some(
-                    if i % 3 == 0 {
+                    if i.is_multiple_of(3) {
                         "onboarding"
                     } else {
                         "checkout_done"

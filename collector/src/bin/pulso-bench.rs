@@ -1,0 +1,156 @@
+//! `pulso-bench`: the collector's side of `cargo xtask bench`. Each mode runs in
+//! its own process so its peak memory is its own, and prints one JSON line.
+//!
+//!   pulso-bench generate DB N      N generated answers in a fresh SQLite file
+//!   pulso-bench read DB            baseline: read every row, do nothing else
+//!   pulso-bench export DB FORMAT   stream the export (csv, json, ndjson) to nowhere
+//!   pulso-bench report DB          compute the report over every row
+
+use std::time::Instant;
+
+use collector::config::parse;
+use collector::export::{Format, export_stream};
+use collector::store::{Filter, Store};
+use futures_util::StreamExt;
+use sqlx::Connection;
+
+const SITE: &str = "shop";
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (mode, db) = match args.as_slice() {
+        [mode, db, ..] => (mode.as_str(), format!("sqlite://{db}")),
+        _ => return Err("usage: pulso-bench generate|read|export|report DB [N|FORMAT]".into()),
+    };
+    if mode == "generate" {
+        let n: u64 = args.get(2).ok_or("generate needs N")?.parse()?;
+        let started = Instant::now();
+        generate(&db, n).await?;
+        return report_line(mode, n, started, 0);
+    }
+    let store = Store::open(&db).await?;
+    let started = Instant::now();
+    let (rows, bytes) = match mode {
+        "read" => {
+            let mut rows = 0u64;
+            let mut stream = std::pin::pin!(store.answers(SITE, &Filter::default()));
+            while let Some(row) = stream.next().await {
+                std::hint::black_box(row?);
+                rows += 1;
+            }
+            (rows, 0)
+        }
+        "export" => {
+            let format: Format = args.get(2).map_or("csv", String::as_str).parse()?;
+            let mut bytes = 0u64;
+            let mut chunks = std::pin::pin!(export_stream(
+                store.clone(),
+                SITE.into(),
+                Filter::default(),
+                format
+            ));
+            while let Some(chunk) = chunks.next().await {
+                bytes += chunk?.len() as u64;
+            }
+            (0, bytes)
+        }
+        "report" => {
+            let settings = parse("pulso.toml", include_str!("../../../examples/pulso.toml"))?;
+            let site = &settings.sites[SITE];
+            let report = collector::report::report(
+                &store,
+                site,
+                &Filter::default(),
+                &jiff::tz::TimeZone::UTC,
+            )
+            .await?;
+            (report.overall.answers, 0)
+        }
+        _ => return Err(format!("unknown mode {mode}").into()),
+    };
+    report_line(mode, rows, started, bytes)
+}
+
+fn report_line(
+    mode: &str,
+    rows: u64,
+    started: Instant,
+    bytes: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let seconds = started.elapsed().as_secs_f64();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    println!(
+        "{}",
+        serde_json::json!({"mode": mode, "rows": rows, "seconds": seconds, "bytes": bytes, "peak_rss_kb": peak_kb})
+    );
+    Ok(())
+}
+
+/// Answers spread over a year, every score, both steps, each band's reasons,
+/// some "Other" texts and props: shaped like real data.
+async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
+    Store::open(db).await?.close().await;
+    let mut connection = sqlx::SqliteConnection::connect(db).await?;
+    let reasons = [
+        (
+            "detractor_0_3",
+            "delivery_late;other",
+            "My order arrived late; Other",
+        ),
+        ("detractor_4_6", "prices", "Lower prices"),
+        ("passive", "faster_delivery", "Faster delivery"),
+        (
+            "promoter",
+            "product_quality;fast_delivery",
+            "The quality of the products; Fast delivery",
+        ),
+    ];
+    let start = 1_764_547_200_000i64; // 2025-12-01
+    let mut i = 0u64;
+    while i < n {
+        let mut tx = connection.begin().await?;
+        for _ in 0..10_000.min(n - i) {
+            i += 1;
+            let score = (i * 7919 % 11) as i64;
+            let (class, band) = match score {
+                0..=3 => ("detractor", 0),
+                4..=6 => ("detractor", 1),
+                7..=8 => ("passive", 2),
+                _ => ("promoter", 3),
+            };
+            let (band, ids, texts) = reasons[band];
+            let at = start + (i as i64 * 31_536_000_000 / n as i64);
+            let other = ids
+                .contains("other")
+                .then_some("The courier left the parcel outside, in the rain");
+            sqlx::query(
+                "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
+                    locale, user_id, props, follow_up, open_text, created_at, updated_at,
+                    first_survey, reason_ids, reason_texts, other_text)
+                 VALUES (?1, 2, 'shop', 'checkout_nps', ?2, ?3, ?4, ?5, ?6, '/done', 'en', NULL,
+                    '{\"plan\":\"pro\",\"total\":24}', 'closed', NULL, ?7, ?7, 0, ?8, ?9, ?10)",
+            )
+            .bind(format!("00000000-0000-4000-8000-{i:012x}"))
+            .bind(format!("respondent-{}", i % 250_000))
+            .bind(score)
+            .bind(class)
+            .bind(band)
+            .bind(if i.is_multiple_of(3) { "onboarding" } else { "checkout_done" })
+            .bind(at)
+            .bind(ids)
+            .bind(texts)
+            .bind(other)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    connection.close().await?;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! `cargo xtask bench [N]`: exports and the report over N generated answers
+//! (default 1,000,000), each next to a baseline that only reads the rows from
+//! the database in the same run, plus the widget's bytes; writes
+//! bench/RESULTS.md. Ratios are what to compare across machines, not seconds.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::assets::target_dir;
+use crate::{Result, cargo, exec, root};
+
+struct Run {
+    seconds: f64,
+    peak_kb: u64,
+    bytes: u64,
+}
+
+fn field(line: &str, key: &str) -> Option<f64> {
+    let rest = line.split(&format!("\"{key}\":")).nth(1)?;
+    rest.split([',', '}']).next()?.trim().parse().ok()
+}
+
+fn run(bin: &Path, args: &[&str]) -> Result<Run> {
+    eprintln!("$ pulso-bench {}", args.join(" "));
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pulso-bench {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Ok(Run {
+        seconds: field(&line, "seconds").ok_or("no seconds in the bench output")?,
+        peak_kb: field(&line, "peak_rss_kb").unwrap_or(0.0) as u64,
+        bytes: field(&line, "bytes").unwrap_or(0.0) as u64,
+    })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or("?".into(), |kb| {
+            format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0)
+        });
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {memory}; {rustc}; SQLite file on the local disk")
+}
+
+pub fn run_all(answers: u64) -> Result {
+    exec(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "pulso-collector",
+        "--bin",
+        "pulso-bench",
+    ]))?;
+    let bin = target_dir().join("release/pulso-bench");
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let db = dir.join(format!("answers-{answers}.db"));
+    let db_arg = db.to_string_lossy().into_owned();
+    if !db.is_file() {
+        let generated = run(&bin, &["generate", &db_arg, &answers.to_string()])?;
+        eprintln!("generated {answers} answers in {:.1} s", generated.seconds);
+    }
+
+    let baseline = run(&bin, &["read", &db_arg])?;
+    let rate = |r: &Run| answers as f64 / r.seconds;
+    let mut table = String::from(
+        "| task | rows/s | vs. reading the rows | seconds | peak memory | output |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut line = |name: &str, r: &Run| {
+        let _ = writeln!(
+            table,
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.1} MB | {} |",
+            rate(r),
+            rate(r) / rate(&baseline),
+            r.seconds,
+            r.peak_kb as f64 / 1024.0,
+            if r.bytes > 0 {
+                format!("{:.0} MB", r.bytes as f64 / 1e6)
+            } else {
+                "–".into()
+            }
+        );
+    };
+    line("baseline: read the rows", &baseline);
+    let mut worst_ratio = f64::MAX;
+    let mut worst_memory = 0u64;
+    for format in ["csv", "json", "ndjson"] {
+        let r = run(&bin, &["export", &db_arg, format])?;
+        worst_ratio = worst_ratio.min(rate(&r) / rate(&baseline));
+        worst_memory = worst_memory.max(r.peak_kb);
+        line(&format!("export {format}"), &r);
+    }
+    let report = run(&bin, &["report", &db_arg])?;
+    line("report", &report);
+
+    let verdict = format!(
+        "Targets: exports at least 0.5 of the baseline's rate — worst {worst_ratio:.2}: {}; \
+         peak memory under 100 MB — worst {:.1} MB: {}.",
+        if worst_ratio >= 0.5 { "met" } else { "MISSED" },
+        worst_memory as f64 / 1024.0,
+        if worst_memory < 100 * 1024 {
+            "met"
+        } else {
+            "MISSED"
+        },
+    );
+    let text = format!(
+        "# Benchmark results\n\n\
+         Written by `cargo xtask bench {answers}` on {}.\n\n\
+         Machine: {}.\n\n\
+         ## Exports and the report over {answers} answers\n\n\
+         Each task runs in its own process over the same SQLite file; \"vs. reading the rows\" is its \
+         rate divided by the rate of a process that only reads the same rows from the database in the \
+         same run (the limit set by SQLite and row decoding). Peak memory is the process's VmHWM.\n\n\
+         {table}\n{verdict}\n",
+        today(),
+        machine(),
+    );
+    let out = root().join("bench/RESULTS.md");
+    std::fs::create_dir_all(out.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| format!("cannot create bench/: {e}"))?;
+    std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Today (UTC) from `date`: xtask keeps its dependencies few.
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
