@@ -12,6 +12,7 @@ pub fn run() -> Result {
     let chromedriver = tools::chromium()?;
     let chromium = tools::chromium_binary().ok_or("chromium is not on PATH")?;
     let axe = tools::axe_core()?;
+    let soffice = tools::libreoffice()?;
 
     // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
     let tmp = target_dir().join("tmp");
@@ -83,6 +84,7 @@ pub fn run() -> Result {
                 .env("PULSO_E2E_CHROMIUM", &chromium)
                 .env("PULSO_E2E_DOCS", root().join("docs"))
                 .env("PULSO_E2E_AXE", &axe)
+                .env("PULSO_E2E_SOFFICE", &soffice)
                 .env("TMPDIR", &tmp),
         ),
     );

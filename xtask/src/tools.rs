@@ -136,33 +136,49 @@ pub fn axe_core() -> Result<PathBuf> {
     npm_file(AXE_CORE, "axe.min.js")
 }
 
-/// Debian's chromium and chromium-driver, installed with apt-get when we are
-/// root; otherwise an error that names them.
-pub fn chromium() -> Result<PathBuf> {
-    if let (Some(_), Some(driver)) = (chromium_binary(), on_path("chromedriver")) {
-        return Ok(driver);
-    }
+/// Installs Debian packages with apt-get when we are root; otherwise an error
+/// that says `what` needs them and names them.
+fn apt_install(what: &str, packages: &[&str]) -> Result {
     let root_user = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !root_user || on_path("apt-get").is_none() {
-        return Err("the browser tests need Chromium and ChromeDriver: install Debian's \
-                    `chromium` and `chromium-driver` packages (apt-get install chromium chromium-driver)"
-            .into());
+        return Err(format!(
+            "{what}: install Debian's {} (apt-get install {})",
+            packages.join(", "),
+            packages.join(" ")
+        ));
     }
     exec(Command::new("apt-get").args(["update", "-qq"]))?;
     exec(
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// LibreOffice without a GUI (`soffice`): the export test opens a CSV in it.
+pub fn libreoffice() -> Result<PathBuf> {
+    if let Some(soffice) = on_path("soffice") {
+        return Ok(soffice);
+    }
+    apt_install(
+        "the export test opens a CSV in LibreOffice",
+        &["libreoffice-calc-nogui"],
+    )?;
+    on_path("soffice").ok_or_else(|| "libreoffice installed but soffice is not on PATH".into())
+}
+
+/// Debian's chromium and chromium-driver (the browser tests need them).
+pub fn chromium() -> Result<PathBuf> {
+    if let (Some(_), Some(driver)) = (chromium_binary(), on_path("chromedriver")) {
+        return Ok(driver);
+    }
+    apt_install(
+        "the browser tests need Chromium and ChromeDriver",
+        &["chromium", "chromium-driver"],
     )?;
     on_path("chromedriver")
         .ok_or_else(|| "chromium-driver installed but chromedriver is not on PATH".into())

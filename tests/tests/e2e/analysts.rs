@@ -134,3 +134,133 @@ async fn answers_made_in_the_browser_appear_on_the_dashboard() {
     })
     .await;
 }
+
+/// The CSV export opens correctly in LibreOffice: converted to a spreadsheet and
+/// back, every cell is what the export said (UTF-8, quotes, commas, line breaks),
+/// and a formula-looking text stays text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_export_opens_in_libreoffice() {
+    let stack = Stack::start().await;
+    let http = reqwest::Client::new();
+    for (n, score, follow_up) in [
+        (
+            1,
+            2,
+            serde_json::json!({"kind": "open", "text": "Llegó tarde, \"muy\" tarde\ny roto: ñandú ☃"}),
+        ),
+        (
+            2,
+            9,
+            serde_json::json!({"kind": "closed", "reasons": ["other"], "other": "=HYPERLINK(\"http://x\")"}),
+        ),
+        (
+            3,
+            7,
+            serde_json::json!({"kind": "closed", "reasons": ["faster_delivery", "discounts"]}),
+        ),
+    ] {
+        let answer = serde_json::json!({
+            "id": format!("5d0c1f9e-2b3a-4c5d-8e6f-7a8b9c0d1e2{n}"), "rev": 1, "site": "shop",
+            "survey": "checkout_nps", "respondent": format!("r-{n}"), "score": score,
+            "locale": "es", "first_survey": n == 1, "props": {"plan": "pro", "items": n},
+            "follow_up": follow_up
+        });
+        let response = http
+            .post(format!("{}/v1/responses", stack.collector))
+            .json(&answer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let csv = http
+        .get(format!(
+            "{}/v1/sites/shop/export?format=csv",
+            stack.collector
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = stack.dir.path();
+    std::fs::write(dir.join("export.csv"), &csv).unwrap();
+
+    let soffice = |args: &[&str]| {
+        let profile = format!("-env:UserInstallation=file://{}/lo-profile", dir.display());
+        let out = std::process::Command::new(
+            std::env::var_os("PULSO_E2E_SOFFICE").expect("PULSO_E2E_SOFFICE"),
+        )
+        .args(["--headless", &profile])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run soffice");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Import as UTF-8 CSV (44 = comma, 34 = quote, 76 = UTF-8), save as a spreadsheet,
+    // then write that spreadsheet out as CSV again.
+    soffice(&[
+        "--infilter=CSV:44,34,76,1",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        "sheet",
+        "export.csv",
+    ]);
+    soffice(&[
+        "--convert-to",
+        "csv:Text - txt - csv (StarCalc):44,34,76,1",
+        "--outdir",
+        "back",
+        "sheet/export.xlsx",
+    ]);
+
+    let read = |text: &str| -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let original = read(&csv);
+    let round_trip = read(&std::fs::read_to_string(dir.join("back/export.csv")).unwrap());
+    assert_eq!(original.len(), 4, "header and three answers");
+    // Every cell reads back as the export wrote it; first_survey is read as a
+    // spreadsheet boolean (true -> TRUE), which is what it is.
+    let flag = Stack::column("first_survey");
+    let upper = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == flag {
+                            c.to_uppercase()
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(upper(&round_trip), upper(&original));
+    assert_eq!(round_trip[1][flag], "TRUE");
+    let text = Stack::column("open_text");
+    assert_eq!(
+        original[1][text],
+        "Llegó tarde, \"muy\" tarde\ny roto: ñandú ☃"
+    );
+    assert_eq!(
+        original[2][Stack::column("other_text")],
+        "'=HYPERLINK(\"http://x\")"
+    );
+}
