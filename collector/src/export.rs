@@ -216,8 +216,9 @@ fn csv_record(r: &AnswerRow) -> [String; 20] {
 
 /// A row of the JSON and NDJSON exports: the CSV's columns, in the same order,
 /// with their JSON types (numbers, booleans, lists, the props object).
-#[derive(Serialize)]
-struct JsonRow<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ExportRow)]
+pub struct JsonRow<'a> {
     id: &'a str,
     created_at: String,
     updated_at: String,
@@ -237,6 +238,7 @@ struct JsonRow<'a> {
     open_text: Option<&'a str>,
     respondent: &'a str,
     user_id: Option<&'a str>,
+    #[schema(value_type = Object)]
     props: &'a serde_json::value::RawValue,
 }
 
@@ -297,8 +299,9 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 pub type ParamError = (&'static str, String);
 
 /// What an export asks for, from a query string or the command line.
-#[derive(Clone, Debug, Default, serde::Deserialize, clap::Args)]
+#[derive(Clone, Debug, Default, serde::Deserialize, clap::Args, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
     /// csv (default), json or ndjson.
     #[arg(long)]

@@ -60,14 +60,14 @@ impl Tally {
 }
 
 /// A count and its share of the answers in its group.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Share {
     pub count: u64,
     pub share: f64,
 }
 
 /// The numbers of one group of answers.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Stats {
     pub answers: u64,
     pub nps: Option<f64>,
@@ -76,6 +76,7 @@ pub struct Stats {
     pub classes: BTreeMap<&'static str, Share>,
     pub bands: BTreeMap<String, Share>,
     /// Answers per score, 0 to 10.
+    #[schema(value_type = Vec<u64>, min_items = 11, max_items = 11)]
     pub scores: [u64; 11],
 }
 
@@ -133,7 +134,7 @@ fn round(value: f64, places: i32) -> f64 {
     (value * factor).round() / factor
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub site: String,
     pub overall: Stats,
@@ -145,7 +146,7 @@ pub struct Report {
     pub reasons: BTreeMap<String, BandReasons>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct BandReasons {
     /// Closed answers in the band.
     pub closed_answers: u64,
@@ -154,14 +155,14 @@ pub struct BandReasons {
     pub latest_other: Vec<OtherText>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReasonCount {
     pub id: String,
     pub text: String,
     pub count: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OtherText {
     pub at: String,
     pub survey: String,

@@ -1580,3 +1580,241 @@ async fn the_dashboard_logs_in_with_the_token_and_escapes_every_text() {
             .contains("Max-Age=0")
     );
 }
+
+/// A small JSON Schema check, for the subset utoipa writes: `$ref`, `type`
+/// (also as a list, for nullable), `enum`, `required`, `properties`,
+/// `additionalProperties`, `items`, `oneOf` / `anyOf` / `allOf`.
+fn schema_errors(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        assert!(!target.is_null(), "{at}: dangling {reference}");
+        return schema_errors(doc, target, value, at);
+    }
+    let mut errors = Vec::new();
+    for (key, all) in [("oneOf", false), ("anyOf", false), ("allOf", true)] {
+        if let Some(branches) = schema[key].as_array() {
+            let failing: Vec<Vec<String>> = branches
+                .iter()
+                .map(|b| schema_errors(doc, b, value, at))
+                .filter(|e| !e.is_empty())
+                .collect();
+            let ok = if all {
+                failing.is_empty()
+            } else {
+                failing.len() < branches.len()
+            };
+            if !ok {
+                errors.push(format!("{at}: no {key} branch fits {value}: {failing:?}"));
+            }
+        }
+    }
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let fits = |t: &&str| *t == kind || (*t == "number" && kind == "integer");
+    if !allowed.is_empty() && !allowed.iter().any(fits) {
+        errors.push(format!("{at}: {kind} where the schema says {allowed:?}"));
+        return errors;
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        errors.push(format!("{at}: {value} not in {options:?}"));
+    }
+    if let Value::Object(map) = value {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap();
+            if !map.contains_key(name) {
+                errors.push(format!("{at}: missing required `{name}`"));
+            }
+        }
+        for (key, v) in map {
+            let here = format!("{at}.{key}");
+            if let Some(s) = schema["properties"].get(key) {
+                errors.extend(schema_errors(doc, s, v, &here));
+            } else if schema["additionalProperties"].is_object() {
+                errors.extend(schema_errors(
+                    doc,
+                    &schema["additionalProperties"],
+                    v,
+                    &here,
+                ));
+            } else if schema["properties"].is_object()
+                && schema["additionalProperties"] != json!(true)
+            {
+                errors.push(format!("{here}: not in the schema"));
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            errors.extend(schema_errors(doc, s, v, &format!("{at}[{i}]")));
+        }
+    }
+    errors
+}
+
+/// The documented schema of a response.
+fn response_schema<'a>(
+    doc: &'a Value,
+    path: &str,
+    method: &str,
+    status: u16,
+    content: &str,
+) -> &'a Value {
+    let schema =
+        &doc["paths"][path][method]["responses"][status.to_string()]["content"][content]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {path} {status} {content} is not documented"
+    );
+    schema
+}
+
+/// /openapi.json documents every API route, and real responses fit it.
+#[tokio::test]
+async fn the_openapi_document_matches_real_responses() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (path, method) in [
+        ("/v1/responses", "post"),
+        ("/v1/sites/{site}/config", "get"),
+        ("/v1/sites/{site}/respondents/{respondent}", "get"),
+        ("/v1/sites/{site}/export", "get"),
+        ("/v1/sites/{site}/report", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let check = |path: &str, method: &str, status: u16, content: &str, value: &Value| {
+        let errors = schema_errors(
+            &doc,
+            response_schema(&doc, path, method, status, content),
+            value,
+            "$",
+        );
+        assert!(errors.is_empty(), "{method} {path} {status}: {errors:#?}");
+    };
+
+    // The request body of an answer, and the answers to it.
+    let mut a = closed(2, &["late", "other"], Some("Rude courier"));
+    a["props"] = json!({"plan": "pro", "items": 3, "gift": true});
+    a["user_id"] = json!("u-1");
+    let request_schema = &doc["paths"]["/v1/responses"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(
+        schema_errors(&doc, request_schema, &a, "$"),
+        Vec::<String>::new()
+    );
+    let (status, body) = app.post(&a).await;
+    check(
+        "/v1/responses",
+        "post",
+        status.as_u16(),
+        "application/json",
+        &body,
+    );
+    let (status, body) = app.post(&with("/score", Some(json!(11)))).await;
+    check(
+        "/v1/responses",
+        "post",
+        status.as_u16(),
+        "application/json",
+        &body,
+    );
+
+    let get = |path: String, bearer: bool| {
+        let mut request = app.http.get(format!("{}{path}", app.url));
+        if bearer {
+            request = request.bearer_auth(TOKEN);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (s, v) = get("/v1/sites/shop/config".into(), false).await;
+    check("/v1/sites/{site}/config", "get", s, "application/json", &v);
+    let (s, v) = get("/v1/sites/nope/config".into(), false).await;
+    check("/v1/sites/{site}/config", "get", s, "application/json", &v);
+    let (s, v) = get("/v1/sites/shop/respondents/r-1".into(), false).await;
+    check(
+        "/v1/sites/{site}/respondents/{respondent}",
+        "get",
+        s,
+        "application/json",
+        &v,
+    );
+    let (s, v) = get("/v1/sites/shop/export?format=json".into(), true).await;
+    check("/v1/sites/{site}/export", "get", s, "application/json", &v);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    let (s, v) = get("/v1/sites/shop/export?format=json".into(), false).await;
+    check("/v1/sites/{site}/export", "get", s, "application/json", &v);
+    let (s, v) = get("/v1/sites/shop/report".into(), true).await;
+    check("/v1/sites/{site}/report", "get", s, "application/json", &v);
+    let (s, v) = get("/healthz".into(), false).await;
+    check("/healthz", "get", s, "application/json", &v);
+    let (s, v) = get("/readyz".into(), false).await;
+    check("/readyz", "get", s, "application/json", &v);
+
+    // The check itself can fail: wrong types, missing and unknown fields.
+    let stored = response_schema(&doc, "/v1/responses", "post", 200, "application/json");
+    assert!(
+        !schema_errors(
+            &doc,
+            stored,
+            &json!({"id": 1, "rev": 1, "stored": true}),
+            "$"
+        )
+        .is_empty()
+    );
+    assert!(!schema_errors(&doc, stored, &json!({"id": "x", "rev": 1}), "$").is_empty());
+    assert!(
+        !schema_errors(
+            &doc,
+            stored,
+            &json!({"id": "x", "rev": 1, "stored": true, "extra": 1}),
+            "$"
+        )
+        .is_empty()
+    );
+    let mut report = get("/v1/sites/shop/report".into(), true).await.1;
+    report["overall"]["nps"] = json!("high");
+    let report_schema = response_schema(
+        &doc,
+        "/v1/sites/{site}/report",
+        "get",
+        200,
+        "application/json",
+    );
+    assert!(!schema_errors(&doc, report_schema, &report, "$").is_empty());
+}

@@ -18,6 +18,7 @@ const MAX_PROP_VALUE_CHARS: usize = 500;
 /// and completed by the follow-up. Posted again with a higher `rev` each time it
 /// changes; the collector keeps the highest revision it has seen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// Client-made UUID; the idempotency key of the answer.
@@ -53,6 +54,7 @@ pub struct Answer {
 
 /// A scalar property value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Prop {
     Bool(bool),
@@ -62,6 +64,7 @@ pub enum Prop {
 
 /// What the respondent said after the score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", try_from = "RawFollowUp")]
 pub enum FollowUp {
     /// Answer to the open question ("What is the main reason for your score?").

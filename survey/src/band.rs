@@ -50,6 +50,7 @@ impl Class {
 
 /// A named, inclusive range of scores that gets its own follow-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub id: String,
@@ -67,6 +68,7 @@ pub struct Band {
 
 /// One choice of a closed follow-up list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// Stable id, stored with answers; never a display position.

@@ -8,6 +8,7 @@ use crate::band::{Band, OTHER, check_partition, default_bands};
 
 /// One NPS survey: where it is asked, in which words, and how scores are banded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     /// Stable id; answers and exports refer to the survey by it.
@@ -37,6 +38,7 @@ fn default_locale() -> String {
 /// The words of a survey in one locale. Omitted texts fall back to the built-in
 /// ones of that locale (see [`crate::ui_strings`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Texts {
     /// The 0–10 question, e.g. "How likely are you to recommend Acme to a friend or colleague?".
@@ -191,6 +193,7 @@ impl Survey {
 /// What `GET /v1/sites/{site}/config` returns: everything the loader and the widget
 /// need to decide whether a survey is due and to render it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub site: String,

@@ -11,6 +11,19 @@ use super::{ApiError, AppState};
 use crate::config::Site;
 use crate::export::{Params, export_stream};
 
+/// Every answer that passes the filters, one row each, streamed.
+#[utoipa::path(get, path = "/v1/sites/{site}/export",
+    params(("site" = String, Path, description = "Site key"), Params),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The rows", content(
+            (Vec<crate::export::JsonRow> = "application/json"),
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )),
+        (status = 400, body = super::openapi::ErrorBody),
+        (status = 401, body = super::openapi::ErrorBody),
+    ))]
 pub async fn export(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
@@ -55,6 +68,15 @@ pub async fn export(
         .into_response())
 }
 
+/// NPS with its margin of error, classes, bands, per step, survey and week, reasons.
+#[utoipa::path(get, path = "/v1/sites/{site}/report",
+    params(("site" = String, Path, description = "Site key"), Params),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = crate::report::Report),
+        (status = 400, body = super::openapi::ErrorBody),
+        (status = 401, body = super::openapi::ErrorBody),
+    ))]
 pub async fn report(
     State(state): State<AppState>,
     Path(site_key): Path<String>,

@@ -12,6 +12,19 @@ use super::{ApiError, AppState};
 use crate::config::Site;
 use crate::store::{NewAnswer, Upsert};
 
+/// Create or complete an answer, idempotent on its id; the highest revision wins.
+#[utoipa::path(post, path = "/v1/responses", request_body = survey::Answer,
+    responses(
+        (status = 200, body = super::openapi::Stored),
+        (status = 400, body = super::openapi::ErrorBody, description = "Not JSON"),
+        (status = 403, body = super::openapi::ErrorBody, description = "Origin not allowed for the site"),
+        (status = 409, body = super::openapi::ErrorBody, description = "The id belongs to another answer"),
+        (status = 413, body = super::openapi::ErrorBody),
+        (status = 415, body = super::openapi::ErrorBody),
+        (status = 422, body = super::openapi::ErrorBody, description = "A field is invalid (named)"),
+        (status = 429, body = super::openapi::ErrorBody, description = "Rate limited; see Retry-After"),
+        (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
+    ))]
 pub async fn post_response(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -6,6 +6,7 @@ mod error;
 mod export;
 mod ingest;
 mod limits;
+pub mod openapi;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -113,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/dashboard/{site}/login", post(dashboard::login))
         .route("/dashboard/{site}/logout", post(dashboard::logout))
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/readyz", get(readyz));
 
     Router::new()
@@ -165,11 +167,17 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
             .is_some_and(|site| site.allows_origin(origin))
 }
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = openapi::Status)))]
 async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// Ready when the database answers within a second (load balancers poll this).
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, body = openapi::Status),
+    (status = 503, body = openapi::ErrorBody, description = "The database does not answer"),
+))]
 async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     match tokio::time::timeout(Duration::from_secs(1), state.store().ping()).await {
         Ok(Ok(())) => Ok(axum::Json(serde_json::json!({ "status": "ready" })).into_response()),
@@ -180,6 +188,14 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
     }
 }
 
+/// What the loader and the card need: the site's surveys. Cached with ETag.
+#[utoipa::path(get, path = "/v1/sites/{site}/config",
+    params(("site" = String, Path, description = "Site key")),
+    responses(
+        (status = 200, body = survey::ClientConfig),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, body = openapi::ErrorBody),
+    ))]
 async fn site_config(
     State(state): State<AppState>,
     Path(site): Path<String>,
@@ -220,6 +236,17 @@ struct HistoryQuery {
 /// `GET /v1/sites/{site}/respondents/{respondent}?user=`: whether this respondent
 /// (or, for identified visitors, this user on any device) has answered on the
 /// site before; the widget asks when its own storage says "first survey".
+#[utoipa::path(get, path = "/v1/sites/{site}/respondents/{respondent}",
+    params(
+        ("site" = String, Path, description = "Site key"),
+        ("respondent" = String, Path, description = "The browser's respondent id"),
+        ("user" = Option<String>, Query, description = "The identified user, if any"),
+    ),
+    responses(
+        (status = 200, body = openapi::History),
+        (status = 404, body = openapi::ErrorBody),
+        (status = 422, body = openapi::ErrorBody),
+    ))]
 async fn respondent_history(
     State(state): State<AppState>,
     Path((site, respondent)): Path<(String, String)>,

@@ -1,0 +1,83 @@
+//! `/openapi.json`: the HTTP API described from the code (utoipa): the shared
+//! model's wire types, the handlers' paths, and the bodies they answer with.
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The body of every error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable (`score_out_of_range`, `rate_limited`, ...).
+    pub code: String,
+    pub message: String,
+    /// The field, parameter or header at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// What `POST /v1/responses` answers.
+#[derive(Serialize, ToSchema)]
+pub struct Stored {
+    pub id: String,
+    pub rev: u32,
+    /// `false` when the same or a newer revision was already stored.
+    pub stored: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct History {
+    pub answered: bool,
+}
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pulso collector", description = "Self-hosted NPS surveys: answers in, exports and reports out."),
+    paths(
+        super::ingest::post_response,
+        super::site_config,
+        super::respondent_history,
+        super::export::export,
+        super::export::report,
+        super::healthz,
+        super::readyz,
+        openapi_json,
+    ),
+    components(schemas(
+        survey::Answer, survey::FollowUp, survey::Prop, survey::ClientConfig, survey::Survey,
+        survey::Texts, survey::Band, survey::Reason, crate::export::JsonRow,
+        crate::report::Report, crate::report::Stats, crate::report::Share,
+        crate::report::BandReasons, crate::report::ReasonCount, crate::report::OtherText,
+        ErrorBody, ErrorDetail, Stored, Status, History,
+    )),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI document")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
