@@ -14,7 +14,11 @@ use pulso_e2e::{
 async fn a_returning_respondent_gets_the_list_of_each_band() {
     let stack = Stack::start().await;
     let done = format!("{}/done", stack.shop);
+    let shop = stack.shop.clone();
     with_browser(move |client| async move {
+        // A fixed respondent id: its shuffled order, and so the screenshot, is the same every run.
+        client.goto(&shop).await.unwrap();
+        set_respondent(&client, "docs-respondent").await;
         // First survey: the open question, whatever the score.
         client.goto(&done).await.unwrap();
         let root = card(&client).await;
