@@ -180,6 +180,28 @@ async fn a_valid_answer_is_stored_and_exported() {
     assert!(col(&rows[0], "created_at").ends_with('Z'));
 }
 
+/// What `pulso export --site shop ARGS --config CONFIG` writes to stdout.
+async fn pulso_export(config: std::path::PathBuf, args: &[&str]) -> Vec<u8> {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .args(["export", "--site", "shop"])
+            .args(&args)
+            .arg("--config")
+            .arg(config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// A bad request of the suite: what is sent and what must come back.
 struct Bad {
     name: &'static str,
@@ -888,22 +910,8 @@ async fn the_export_command_writes_the_same_bytes_as_the_endpoint() {
         .bytes()
         .await
         .unwrap();
-    let config = app.dir.path().join("pulso.toml");
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
-            .args(["export", "--site", "shop", "--format", "csv", "--config"])
-            .arg(config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, over_http);
+    let stdout = pulso_export(app.dir.path().join("pulso.toml"), &["--format", "csv"]).await;
+    assert_eq!(stdout, over_http);
 }
 
 #[tokio::test]
@@ -1346,23 +1354,8 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
         .unwrap();
     let config = app.dir.path().join("pulso.toml");
     std::fs::write(&config, config_text(app.dir.path())).unwrap();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
-            .args([
-                "export", "--site", "shop", "--format", "ndjson", "--class", "promoter", "--config",
-            ])
-            .arg(config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, over_http);
+    let stdout = pulso_export(config, &["--format", "ndjson", "--class", "promoter"]).await;
+    assert_eq!(stdout, over_http);
 }
 
 /// The report over answers whose numbers are worked out by hand.

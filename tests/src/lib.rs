@@ -420,6 +420,15 @@ pub async fn axe_violations(client: &Client) -> Vec<String> {
     serde_json::from_value(result).expect("a list of violations")
 }
 
+/// Marks this browser as one that answered on the shop before (its next survey
+/// asks the closed list), on a page of the shop's origin.
+pub async fn answered_before(client: &Client) {
+    client
+        .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
+        .await
+        .expect("mark an earlier answer");
+}
+
 /// Sets this browser's respondent id for the shop (as a returning visitor's
 /// browser would have it), on a page of the shop's origin.
 pub async fn set_respondent(client: &Client, respondent: &str) {

@@ -4,8 +4,8 @@
 
 use fantoccini::key::Key;
 use pulso_e2e::{
-    Stack, card, choose_score, focused_in_card, in_card, legend, press, reason_ids, save_doc_image,
-    send, set_respondent, tab_to, with_browser,
+    Stack, answered_before, card, choose_score, focused_in_card, in_card, legend, press,
+    reason_ids, save_doc_image, send, set_respondent, tab_to, with_browser,
 };
 
 /// One respondent: first survey (open), then four later surveys with scores 2→5,
@@ -326,10 +326,7 @@ async fn keyboard_alone_answers_a_closed_list() {
     with_browser(move |client| async move {
         client.goto(&shop).await.unwrap();
         // This browser answered before.
-        client
-            .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
-            .await
-            .unwrap();
+        answered_before(&client).await;
         client.goto(&format!("{shop}/done")).await.unwrap();
         let root = card(&client).await;
         tab_to(&client, "INPUT:radio").await;

@@ -2,7 +2,9 @@
 //! the dashboard, reached through its token form.
 
 use fantoccini::Locator;
-use pulso_e2e::{Stack, TOKEN, card, choose_score, in_card, save_doc_image, send, with_browser};
+use pulso_e2e::{
+    Stack, TOKEN, answered_before, card, choose_score, in_card, save_doc_image, send, with_browser,
+};
 
 /// Six weeks of history, so the trend has something to show.
 async fn history(stack: &Stack) -> u64 {
@@ -73,10 +75,7 @@ async fn answers_made_in_the_browser_appear_on_the_dashboard() {
     with_browser(move |client| async move {
         // A returning visitor answers the closed list with "Other".
         client.goto(&shop).await.unwrap();
-        client
-            .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
-            .await
-            .unwrap();
+        answered_before(&client).await;
         client.goto(&format!("{shop}/done")).await.unwrap();
         let root = card(&client).await;
         choose_score(&root, 3).await;
