@@ -44,6 +44,7 @@ Pulso demo
   shop:       http://{SHOP}/            (product → cart → checkout → done asks the survey)
   collector:  http://{COLLECTOR}/healthz
   database:   {database}
+  dashboard:  http://{COLLECTOR}/dashboard/shop   (token: demo-export-token-change-me)
   export:     curl -H 'Authorization: Bearer demo-export-token-change-me' \\
                 'http://{COLLECTOR}/v1/sites/shop/export?format=csv'
 Ctrl-C stops both.
