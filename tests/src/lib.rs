@@ -281,6 +281,13 @@ where
     }
 }
 
+/// Clicks the page's element with this id once it is there (after a navigation
+/// the next page may still be loading).
+pub async fn click_when_there(client: &Client, id: &str) {
+    let element = eventually(id, || async { client.find(Locator::Id(id)).await.ok() }).await;
+    element.click().await.expect("click");
+}
+
 /// The card's shadow root, once the card is on the page.
 pub async fn card(client: &Client) -> ShadowRoot {
     eventually("the survey card", || async {

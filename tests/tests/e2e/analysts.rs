@@ -3,7 +3,8 @@
 
 use fantoccini::Locator;
 use pulso_e2e::{
-    Stack, TOKEN, answered_before, card, choose_score, in_card, save_doc_image, send, with_browser,
+    Stack, TOKEN, answered_before, card, choose_score, eventually, in_card, save_doc_image, send,
+    with_browser,
 };
 
 /// Six weeks of history, so the trend has something to show.
@@ -111,13 +112,17 @@ async fn answers_made_in_the_browser_appear_on_the_dashboard() {
             .click()
             .await
             .unwrap();
-        let headline = client
-            .find(Locator::Css(".headline"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        // The form posts, the collector redirects: wait for the page that follows.
+        let headline = eventually("the dashboard after signing in", || async {
+            client
+                .find(Locator::Css(".headline"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        })
+        .await;
         assert!(
             headline.contains(&format!("NPS from {} answers", stored + 1)),
             "{headline}"

@@ -3,7 +3,8 @@
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use pulso_e2e::{
-    Stack, card, eventually, focused_in_card, in_card, press, save_doc_image, tab_to, with_browser,
+    Stack, card, click_when_there, eventually, focused_in_card, in_card, press, save_doc_image,
+    tab_to, with_browser,
 };
 
 /// The walking skeleton: funnel → card → score 2 → follow-up → one CSV row.
@@ -13,27 +14,10 @@ async fn funnel_answer_lands_in_the_csv_export() {
     let shop = stack.shop.clone();
     with_browser(move |client| async move {
         client.goto(&shop).await.unwrap();
-        client
-            .find(Locator::Id("add-to-cart"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("checkout"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        client
-            .find(Locator::Id("place-order"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        // Through the funnel as a visitor would; each click loads the next page.
+        for button in ["add-to-cart", "checkout", "place-order"] {
+            click_when_there(&client, button).await;
+        }
 
         let root = card(&client).await;
         let question = in_card(&root, ".question").await.text().await.unwrap();
