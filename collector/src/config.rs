@@ -195,7 +195,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         let at = Some(spanned.span().start);
         let raw_site = spanned.into_inner();
         let field = |name: &str| format!("sites.{key}.{name}");
-        if !is_key(&key) {
+        if !survey::is_id(&key) {
             return Err(error(
                 at,
                 format!("sites.{key}"),
@@ -324,13 +324,6 @@ fn offset_of(text: &str, path: &[PathSeg]) -> Option<usize> {
         };
     }
     best
-}
-
-fn is_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 /// `scheme://host[:port]` exactly as a browser sends it in the `Origin` header.

@@ -330,13 +330,14 @@ pub struct Params {
 }
 
 impl Params {
-    /// The format and filter asked for; `Err` names the parameter at fault.
-    pub fn parse(&self) -> Result<(Format, Filter), ParamError> {
+    /// The format, filter and time zone asked for; `Err` names the parameter at fault.
+    pub fn parse(&self) -> Result<Asked, ParamError> {
         let format = match self.format.as_deref() {
             None | Some("") => Format::Csv,
             Some(f) => f.parse().map_err(|e| ("format", e))?,
         };
-        let (from, to) = time_range(self.from.as_deref(), self.to.as_deref(), self.tz.as_deref())?;
+        let tz = time_zone(self.tz.as_deref())?;
+        let (from, to) = time_range(self.from.as_deref(), self.to.as_deref(), &tz)?;
         let class = self.class.clone().filter(|c| !c.is_empty());
         if let Some(c) = &class
             && !matches!(c.as_str(), "detractor" | "passive" | "promoter")
@@ -347,9 +348,9 @@ impl Params {
             ));
         }
         let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-        Ok((
+        Ok(Asked {
             format,
-            Filter {
+            filter: Filter {
                 from,
                 to,
                 survey: given(&self.survey),
@@ -357,8 +358,17 @@ impl Params {
                 class,
                 band: given(&self.band),
             },
-        ))
+            tz,
+        })
     }
+}
+
+/// [`Params`] checked.
+pub struct Asked {
+    pub format: Format,
+    pub filter: Filter,
+    /// Where dates and weeks begin and end.
+    pub tz: jiff::tz::TimeZone,
 }
 
 /// The IANA time zone named by `tz`, UTC when none.
@@ -380,9 +390,8 @@ pub fn time_zone(tz: Option<&str>) -> Result<jiff::tz::TimeZone, ParamError> {
 pub fn time_range(
     from: Option<&str>,
     to: Option<&str>,
-    tz: Option<&str>,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<(Option<i64>, Option<i64>), ParamError> {
-    let zone = time_zone(tz)?;
     let instant =
         |field: &'static str, text: &str, end: bool| -> Result<i64, (&'static str, String)> {
             if let Ok(t) = jiff::Timestamp::from_str(text) {
@@ -439,31 +448,21 @@ mod tests {
 
     #[test]
     fn dates_are_day_boundaries_in_the_time_zone() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let madrid = time_zone(Some("Europe/Madrid")).unwrap();
         // Madrid is UTC+1 in November: its 24th runs 23rd 23:00 UTC to 24th 23:00 UTC.
-        let (from, to) = time_range(
-            Some("2026-11-24"),
-            Some("2026-11-24"),
-            Some("Europe/Madrid"),
-        )
-        .unwrap();
+        let (from, to) = time_range(Some("2026-11-24"), Some("2026-11-24"), &madrid).unwrap();
         assert_eq!(rfc3339(from.unwrap()), "2026-11-23T23:00:00.000Z");
         assert_eq!(rfc3339(to.unwrap()), "2026-11-24T23:00:00.000Z");
-        let (from, to) = time_range(Some("2026-11-24T10:00:00Z"), None, None).unwrap();
+        let (from, to) = time_range(Some("2026-11-24T10:00:00Z"), None, &utc).unwrap();
         assert_eq!(rfc3339(from.unwrap()), "2026-11-24T10:00:00.000Z");
         assert_eq!(to, None);
         assert_eq!(
-            time_range(Some("yesterday"), None, None).unwrap_err().0,
+            time_range(Some("yesterday"), None, &utc).unwrap_err().0,
             "from"
         );
-        assert_eq!(
-            time_range(None, None, Some("Mars/Olympus")).unwrap_err().0,
-            "tz"
-        );
-        assert_eq!(
-            time_range(Some("2026-11-26"), Some("2026-11-24"), None)
-                .unwrap_err()
-                .0,
-            "to"
-        );
+        assert_eq!(time_zone(Some("Mars/Olympus")).unwrap_err().0, "tz");
+        let backwards = time_range(Some("2026-11-26"), Some("2026-11-24"), &utc);
+        assert_eq!(backwards.unwrap_err().0, "to");
     }
 }

@@ -91,7 +91,7 @@ async fn run(command: Command) -> Result<(), Error> {
             params,
             output,
         } => {
-            let (format, filter) = params
+            let asked = params
                 .parse()
                 .map_err(|(field, message)| format!("--{field}: {message}"))?;
             let settings = config::load(&config)?;
@@ -103,8 +103,12 @@ async fn run(command: Command) -> Result<(), Error> {
                 Some(path) => Box::new(std::fs::File::create(path)?),
                 None => Box::new(std::io::stdout().lock()),
             };
-            let mut chunks =
-                std::pin::pin!(export::export_stream(store.clone(), site, filter, format));
+            let mut chunks = std::pin::pin!(export::export_stream(
+                store.clone(),
+                site,
+                asked.filter,
+                asked.format
+            ));
             while let Some(chunk) = chunks.next().await {
                 out.write_all(&chunk?)?;
             }

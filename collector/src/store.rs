@@ -212,9 +212,8 @@ async fn upsert_one(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     a: &NewAnswer,
 ) -> Result<Upsert, sqlx::Error> {
-    {
-        let done = sqlx::query(
-            "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
+    let done = sqlx::query(
+        "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                 locale, user_id, props, follow_up, open_text, created_at, updated_at,
                 first_survey, reason_ids, reason_texts, other_text)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,
@@ -231,47 +230,46 @@ async fn upsert_one(
                AND answers.site = excluded.site
                AND answers.survey = excluded.survey
                AND answers.respondent = excluded.respondent",
-        )
-        .bind(&a.id)
-        .bind(a.rev)
-        .bind(&a.site)
-        .bind(&a.survey)
-        .bind(&a.respondent)
-        .bind(a.score)
-        .bind(a.class)
-        .bind(&a.band)
-        .bind(&a.step)
-        .bind(&a.page)
-        .bind(&a.locale)
-        .bind(&a.user_id)
-        .bind(&a.props)
-        .bind(a.follow_up)
-        .bind(&a.open_text)
-        .bind(a.at_millis)
-        .bind(a.first_survey)
-        .bind(&a.reason_ids)
-        .bind(&a.reason_texts)
-        .bind(&a.other_text)
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            return Ok(Upsert::Stored);
-        }
-        let owner = sqlx::query("SELECT site, survey, respondent FROM answers WHERE id = ?1")
-            .bind(&a.id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        Ok(match owner {
-            Some(row)
-                if row.get::<String, _>(0) == a.site
-                    && row.get::<String, _>(1) == a.survey
-                    && row.get::<String, _>(2) == a.respondent =>
-            {
-                Upsert::AlreadyNewer
-            }
-            _ => Upsert::IdTaken,
-        })
+    )
+    .bind(&a.id)
+    .bind(a.rev)
+    .bind(&a.site)
+    .bind(&a.survey)
+    .bind(&a.respondent)
+    .bind(a.score)
+    .bind(a.class)
+    .bind(&a.band)
+    .bind(&a.step)
+    .bind(&a.page)
+    .bind(&a.locale)
+    .bind(&a.user_id)
+    .bind(&a.props)
+    .bind(a.follow_up)
+    .bind(&a.open_text)
+    .bind(a.at_millis)
+    .bind(a.first_survey)
+    .bind(&a.reason_ids)
+    .bind(&a.reason_texts)
+    .bind(&a.other_text)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(Upsert::Stored);
     }
+    let owner = sqlx::query("SELECT site, survey, respondent FROM answers WHERE id = ?1")
+        .bind(&a.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match owner {
+        Some(row)
+            if row.get::<String, _>(0) == a.site
+                && row.get::<String, _>(1) == a.survey
+                && row.get::<String, _>(2) == a.respondent =>
+        {
+            Upsert::AlreadyNewer
+        }
+        _ => Upsert::IdTaken,
+    })
 }
 
 impl Store {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::band::{OTHER, Score};
-use crate::definition::Survey;
+use crate::definition::{Survey, is_id};
 
 /// Longest free text a respondent may send, in Unicode scalar values.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -163,7 +163,7 @@ impl Answer {
         if self.survey != survey.id {
             return Err(invalid("survey", "unknown_survey", "no such survey"));
         }
-        if !is_token(&self.respondent) {
+        if !is_id(&self.respondent) {
             return Err(invalid(
                 "respondent",
                 "invalid_respondent",
@@ -215,7 +215,7 @@ impl Answer {
             return Err(invalid("props", "too_many_props", "at most 32 props"));
         }
         for (key, value) in &self.props {
-            if !is_token(key) {
+            if !is_id(key) {
                 return Err(invalid(
                     "props",
                     "invalid_prop_name",
@@ -319,13 +319,6 @@ pub fn is_uuid(s: &str) -> bool {
             8 | 13 | 18 | 23 => *c == b'-',
             _ => c.is_ascii_hexdigit(),
         })
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= MAX_ID_CHARS
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 fn is_short_text(s: &str, max_chars: usize) -> bool {

@@ -181,10 +181,6 @@ impl Survey {
         crate::band_of(&self.bands, score)
     }
 
-    pub fn triggered_by(&self, step: &str) -> bool {
-        self.steps.iter().any(|s| s == step)
-    }
-
     pub fn has_locale(&self, locale: &str) -> bool {
         self.texts.contains_key(locale)
     }

@@ -44,7 +44,7 @@ pub fn show(options: JsValue) -> bool {
 }
 
 fn mount(display: Display) -> Result<(), JsValue> {
-    let document = gloo_utils_document()?;
+    let document = document()?;
     let host = document.create_element(HOST_TAG)?;
     let init = ShadowRootInit::new(ShadowRootMode::Open);
     let root = host.attach_shadow(&init)?;
@@ -78,7 +78,7 @@ pub fn close() {
     }
 }
 
-fn gloo_utils_document() -> Result<web_sys::Document, JsValue> {
+fn document() -> Result<web_sys::Document, JsValue> {
     web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("no document"))

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use crate::config::Site;
 use crate::dashboard::{self, Shown};
-use crate::export::{Params, time_zone};
+use crate::export::Params;
 
 /// Pages may load their own stylesheet and submit their own forms; nothing else.
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; form-action 'self'; \
@@ -98,11 +98,8 @@ pub async fn show(
         step: Some(q.step.clone()),
         ..Params::default()
     };
-    let parsed = params
-        .parse()
-        .and_then(|(_, filter)| Ok((filter, time_zone(Some(&q.tz))?)));
-    let (filter, tz) = match parsed {
-        Ok(ok) => ok,
+    let (filter, tz) = match params.parse() {
+        Ok(asked) => (asked.filter, asked.tz),
         Err((field, message)) => {
             let html = format!(
                 "<!doctype html><title>Pulso</title><p>{}: {}</p>",

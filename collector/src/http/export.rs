@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
 use crate::config::Site;
-use crate::export::{Params, export_stream};
+use crate::export::{Asked, Format, Params, export_stream};
 
 /// Every answer that passes the filters, one row each, streamed.
 #[utoipa::path(get, path = "/v1/sites/{site}/export",
@@ -30,24 +30,15 @@ pub async fn export(
     query: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // Authenticate before saying whether the site exists.
-    let site = state.site(&site_key);
-    if !site.is_some_and(|s| authorised(s, &headers)) {
-        return Err(ApiError::unauthorized());
-    }
-    let Query(params) = query.map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
-    })?;
-    let (format, filter) = params.parse().map_err(|(field, message)| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
-    })?;
+    let site = authorised_site(&state, &site_key, &headers)?;
+    let Asked { format, filter, .. } = asked(query)?;
     let filename = format!(
         "attachment; filename=\"pulso-{site_key}.{}\"",
         format.extension()
     );
     let body = Body::from_stream(export_stream(
         state.store().clone(),
-        site_key,
+        site.key.clone(),
         filter,
         format,
     ));
@@ -83,24 +74,14 @@ pub async fn report(
     query: Result<Query<Params>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = state
-        .site(&site_key)
-        .filter(|s| authorised(s, &headers))
-        .ok_or_else(ApiError::unauthorized)?;
-    let Query(params) = query.map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
-    })?;
-    let bad = |(field, message): crate::export::ParamError| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
-    };
-    if params.format.is_some() {
-        return Err(bad((
+    let site = authorised_site(&state, &site_key, &headers)?;
+    let Asked { format, filter, tz } = asked(query)?;
+    if format != Format::Csv {
+        return Err(bad_parameter((
             "format",
             "the report is JSON; format is for exports".into(),
         )));
     }
-    let (_, filter) = params.parse().map_err(bad)?;
-    let tz = crate::export::time_zone(params.tz.as_deref()).map_err(bad)?;
     let report = crate::report::report(state.store(), site, &filter, &tz)
         .await
         .map_err(ApiError::unavailable)?;
@@ -109,6 +90,31 @@ pub async fn report(
         axum::Json(report),
     )
         .into_response())
+}
+
+/// The site, if the request may read its answers. Unknown sites and missing
+/// tokens answer alike: nobody learns which sites exist.
+fn authorised_site<'a>(
+    state: &'a AppState,
+    key: &str,
+    headers: &HeaderMap,
+) -> Result<&'a Site, ApiError> {
+    state
+        .site(key)
+        .filter(|s| authorised(s, headers))
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The query string, parsed and checked; errors name the parameter.
+fn asked(query: Result<Query<Params>, QueryRejection>) -> Result<Asked, ApiError> {
+    let Query(params) = query.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
+    })?;
+    params.parse().map_err(bad_parameter)
+}
+
+fn bad_parameter((field, message): crate::export::ParamError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
 }
 
 /// The site's token as `Authorization: Bearer`, or its dashboard cookie; both
