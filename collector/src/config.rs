@@ -4,9 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use survey::{ClientConfig, PathSeg, Survey};
+
+use crate::webhooks::{self, Webhook};
 
 /// The checked configuration the collector runs with.
 #[derive(Clone, Debug)]
@@ -15,6 +19,9 @@ pub struct Settings {
     pub database_url: String,
     /// Folder holding `pulso.js` and `widget/` (the output of `cargo xtask widget`).
     pub assets_dir: PathBuf,
+    /// Where people reach the collector (`https://pulso.example.com`), for
+    /// links in webhook messages; `http://LISTEN` when not set.
+    pub public_url: String,
     pub limits: Limits,
     pub sites: BTreeMap<String, Site>,
 }
@@ -56,6 +63,7 @@ pub struct Site {
     /// Bearer token for exports; `None` means exports of this site are closed.
     pub export_token: Option<Secret>,
     pub surveys: Vec<Survey>,
+    pub webhooks: Vec<Arc<Webhook>>,
 }
 
 impl Site {
@@ -106,6 +114,7 @@ struct RawServer {
     listen: Option<String>,
     database_url: Option<String>,
     assets_dir: Option<PathBuf>,
+    public_url: Option<String>,
     #[serde(default)]
     limits: Limits,
 }
@@ -118,6 +127,30 @@ struct RawSite {
     export_token: Option<String>,
     #[serde(default)]
     surveys: Vec<toml::Spanned<Survey>>,
+    #[serde(default)]
+    webhooks: Vec<toml::Spanned<RawWebhook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    id: String,
+    url: String,
+    #[serde(default)]
+    format: webhooks::Format,
+    secret: Option<String>,
+    #[serde(default)]
+    answers: webhooks::Answers,
+    #[serde(default)]
+    classes: Vec<String>,
+    #[serde(default)]
+    bands: Vec<String>,
+    #[serde(default)]
+    surveys: Vec<String>,
+    #[serde(default)]
+    steps: Vec<String>,
+    /// `"24h"`, `"90m"`, `"2 days"`.
+    give_up_after: Option<String>,
 }
 
 /// A configuration error, located in the file.
@@ -149,7 +182,51 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         settings.assets_dir = base.join(&settings.assets_dir);
     }
     apply_env(&mut settings, |k| std::env::var(k).ok());
+    require_secrets(&settings, &path.display().to_string(), &text)?;
     Ok(settings)
+}
+
+/// Every webhook has its secret once the environment has been read.
+pub fn require_secrets(settings: &Settings, file: &str, text: &str) -> Result<(), ConfigError> {
+    for site in settings.sites.values() {
+        for (index, hook) in site.webhooks.iter().enumerate() {
+            if hook.secret.is_none() {
+                let path = [
+                    PathSeg::Key("sites".into()),
+                    PathSeg::Key(site.key.clone()),
+                    PathSeg::Key("webhooks".into()),
+                    PathSeg::Index(index),
+                ];
+                return Err(ConfigError {
+                    file: file.to_owned(),
+                    line: offset_of(text, &path).map_or(0, |o| line_at(text, o)),
+                    field: format!("{}.secret", dotted(&path)),
+                    message: format!(
+                        "a webhook needs a secret of at least 16 characters, here or in {}",
+                        secret_var(&site.key, &hook.id)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn env_key(key: &str) -> String {
+    key.to_uppercase().replace('-', "_")
+}
+
+/// `PULSO_SITE_SHOP_WEBHOOK_ALERTS_SECRET`.
+fn secret_var(site: &str, hook: &str) -> String {
+    format!(
+        "PULSO_SITE_{}_WEBHOOK_{}_SECRET",
+        env_key(site),
+        env_key(hook)
+    )
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Environment overrides: `PULSO_LISTEN`, `PULSO_DATABASE_URL`, `PULSO_ASSETS_DIR`,
@@ -164,20 +241,31 @@ pub fn apply_env(settings: &mut Settings, var: impl Fn(&str) -> Option<String>) 
     if let Some(v) = var("PULSO_ASSETS_DIR") {
         settings.assets_dir = v.into();
     }
+    if let Some(v) = var("PULSO_PUBLIC_URL") {
+        settings.public_url = v.trim_end_matches('/').to_owned();
+        for site in settings.sites.values_mut() {
+            for hook in &mut site.webhooks {
+                Arc::make_mut(hook).dashboard_url =
+                    format!("{}/dashboard/{}", settings.public_url, site.key);
+            }
+        }
+    }
     for site in settings.sites.values_mut() {
-        let name = format!(
-            "PULSO_SITE_{}_TOKEN",
-            site.key.to_uppercase().replace('-', "_")
-        );
+        let name = format!("PULSO_SITE_{}_TOKEN", env_key(&site.key));
         if let Some(v) = var(&name).filter(|v| !v.is_empty()) {
             site.export_token = Some(Secret(v));
+        }
+        for hook in &mut site.webhooks {
+            if let Some(v) = var(&secret_var(&site.key, &hook.id)).filter(|v| v.len() >= 16) {
+                Arc::make_mut(hook).secret = Some(Secret(v));
+            }
         }
     }
 }
 
 /// Parses and checks the text of a config file; `file` is only used in errors.
 pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
-    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    let line_of = |offset: usize| line_at(text, offset);
     let error = |offset: Option<usize>, field: String, message: String| ConfigError {
         file: file.to_owned(),
         line: offset.map_or(0, line_of),
@@ -190,6 +278,18 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         error(e.span().map(|s| s.start), String::from("(syntax)"), message)
     })?;
 
+    let listen = raw.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let public_url = match raw.server.public_url {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            return Err(error(
+                offset_of(text, &[PathSeg::Key("server".into())]),
+                "server.public_url".into(),
+                format!("`{url}` is not an http(s) URL"),
+            ));
+        }
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{listen}"),
+    };
     let mut sites = BTreeMap::new();
     for (key, spanned) in raw.sites {
         let at = Some(spanned.span().start);
@@ -251,6 +351,32 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
             }
             t => t.map(Secret),
         };
+        let mut hooks: Vec<Arc<Webhook>> = Vec::new();
+        for (index, raw_hook) in raw_site.webhooks.into_iter().enumerate() {
+            let path = [
+                PathSeg::Key("sites".into()),
+                PathSeg::Key(key.clone()),
+                PathSeg::Key("webhooks".into()),
+                PathSeg::Index(index),
+            ];
+            let hook = webhook(&key, raw_hook.into_inner(), &surveys, &public_url).map_err(
+                |(name, message)| {
+                    let mut at = path.to_vec();
+                    at.push(PathSeg::Key(name.into()));
+                    error(offset_of(text, &at), dotted(&at), message)
+                },
+            )?;
+            if hooks.iter().any(|h| h.id == hook.id) {
+                let mut at = path.to_vec();
+                at.push(PathSeg::Key("id".into()));
+                return Err(error(
+                    offset_of(text, &at),
+                    dotted(&at),
+                    format!("webhook id `{}` is used twice in this site", hook.id),
+                ));
+            }
+            hooks.push(Arc::new(hook));
+        }
         sites.insert(
             key.clone(),
             Site {
@@ -258,12 +384,14 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 origins,
                 export_token,
                 surveys,
+                webhooks: hooks,
             },
         );
     }
 
     Ok(Settings {
-        listen: raw.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+        listen,
+        public_url,
         database_url: raw
             .server
             .database_url
@@ -271,6 +399,89 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         assets_dir: raw.server.assets_dir.unwrap_or_else(|| "assets".into()),
         limits: raw.server.limits,
         sites,
+    })
+}
+
+/// A webhook checked against its site; errors name the field inside it.
+fn webhook(
+    site: &str,
+    raw: RawWebhook,
+    surveys: &[Survey],
+    public_url: &str,
+) -> Result<Webhook, (&'static str, String)> {
+    if !survey::is_id(&raw.id) {
+        return Err(("id", "webhook ids are letters, digits, '-' or '_'".into()));
+    }
+    let url = reqwest::Url::parse(&raw.url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .ok_or(("url", format!("`{}` is not an http(s) URL", raw.url)))?;
+    let secret = match raw.secret {
+        Some(s) if s.len() < 16 => {
+            return Err((
+                "secret",
+                "a webhook secret needs at least 16 characters".into(),
+            ));
+        }
+        s => s.map(Secret),
+    };
+    if let Some(c) = raw
+        .classes
+        .iter()
+        .find(|c| !webhooks::CLASSES.contains(&c.as_str()))
+    {
+        return Err((
+            "classes",
+            format!("`{c}` is not a class (detractor, passive, promoter)"),
+        ));
+    }
+    if let Some(s) = raw
+        .surveys
+        .iter()
+        .find(|s| !surveys.iter().any(|x| &x.id == *s))
+    {
+        return Err(("surveys", format!("no survey `{s}` in this site")));
+    }
+    let in_scope = |s: &&Survey| raw.surveys.is_empty() || raw.surveys.contains(&s.id);
+    if let Some(b) = raw.bands.iter().find(|b| {
+        !surveys
+            .iter()
+            .filter(in_scope)
+            .any(|s| s.bands.iter().any(|x| &x.id == *b))
+    }) {
+        return Err((
+            "bands",
+            format!("no band `{b}` in the surveys of this webhook"),
+        ));
+    }
+    if let Some(s) = raw.steps.iter().find(|s| !survey::is_id(s)) {
+        return Err(("steps", format!("`{s}` is not a step name")));
+    }
+    let give_up_after = match raw.give_up_after {
+        None => webhooks::DEFAULT_GIVE_UP_AFTER,
+        Some(text) => text
+            .parse::<jiff::SignedDuration>()
+            .ok()
+            .and_then(|d| Duration::try_from(d).ok())
+            .filter(|d| *d >= Duration::from_secs(1) && *d <= Duration::from_secs(30 * 86400))
+            .ok_or((
+                "give_up_after",
+                format!("`{text}` is not a duration between 1s and 30 days, like \"24h\""),
+            ))?,
+    };
+    Ok(Webhook {
+        id: raw.id,
+        site: site.to_owned(),
+        url,
+        format: raw.format,
+        secret,
+        answers: raw.answers,
+        classes: raw.classes,
+        bands: raw.bands,
+        surveys: raw.surveys,
+        steps: raw.steps,
+        give_up_after,
+        dashboard_url: format!("{public_url}/dashboard/{site}"),
     })
 }
 
@@ -398,6 +609,76 @@ texts.en.question = "How likely are you to recommend the shop?"
         let e = parse("pulso.toml", &text).unwrap_err();
         assert_eq!(e.field, "sites.shop.origins");
         assert_eq!(e.line, 6);
+    }
+
+    const HOOK: &str = r#"
+[[sites.shop.webhooks]]
+id = "alerts"
+url = "https://hooks.slack.example/services/T0/B0/secret-path"
+format = "slack"
+classes = ["detractor"]
+give_up_after = "2h"
+"#;
+
+    #[test]
+    fn webhooks_parse_with_secrets_from_file_or_environment() {
+        let text = format!("{GOOD}{HOOK}secret = \"0123456789abcdef\"\n");
+        let s = parse("pulso.toml", &text).unwrap();
+        let hook = &s.sites["shop"].webhooks[0];
+        assert_eq!(hook.format, webhooks::Format::Slack);
+        assert_eq!(hook.give_up_after, Duration::from_secs(7200));
+        assert_eq!(hook.dashboard_url, "http://127.0.0.1:0/dashboard/shop");
+        assert!(format!("{hook:?}").contains("Secret(***)"));
+
+        let text = format!("{GOOD}{HOOK}");
+        let mut s = parse("pulso.toml", &text).unwrap();
+        let e = require_secrets(&s, "pulso.toml", &text).unwrap_err();
+        assert_eq!(e.field, "sites.shop.webhooks[0].secret");
+        assert_eq!(e.line, 14, "{e}");
+        assert!(
+            e.message.contains("PULSO_SITE_SHOP_WEBHOOK_ALERTS_SECRET"),
+            "{e}"
+        );
+        apply_env(&mut s, |k| match k {
+            "PULSO_SITE_SHOP_WEBHOOK_ALERTS_SECRET" => Some("from-the-environment".into()),
+            "PULSO_PUBLIC_URL" => Some("https://pulso.example/".into()),
+            _ => None,
+        });
+        require_secrets(&s, "pulso.toml", &text).unwrap();
+        let hook = &s.sites["shop"].webhooks[0];
+        assert_eq!(
+            hook.secret.as_ref().unwrap().expose(),
+            "from-the-environment"
+        );
+        assert_eq!(hook.dashboard_url, "https://pulso.example/dashboard/shop");
+    }
+
+    #[test]
+    fn bad_webhooks_name_the_field_and_line() {
+        for (from, to, field, line) in [
+            ("https://hooks", "ftp://hooks", "url", 16),
+            ("format = \"slack\"", "format = \"xml\"", "(syntax)", 17),
+            ("[\"detractor\"]", "[\"grumpy\"]", "classes", 18),
+            ("\"2h\"", "\"soon\"", "give_up_after", 19),
+            (
+                "give_up_after",
+                "bands = [\"nope\"]\ngive_up_after",
+                "bands",
+                19,
+            ),
+        ] {
+            let text = format!("{GOOD}{}", HOOK.replace(from, to));
+            let e = parse("pulso.toml", &text).unwrap_err();
+            let want = if field == "(syntax)" {
+                field.to_owned()
+            } else {
+                format!("sites.shop.webhooks[0].{field}")
+            };
+            assert_eq!((e.field.as_str(), e.line), (want.as_str(), line), "{e}");
+        }
+        let twice = format!("{GOOD}{HOOK}{HOOK}");
+        let e = parse("pulso.toml", &twice).unwrap_err();
+        assert_eq!(e.field, "sites.shop.webhooks[1].id");
     }
 
     #[test]

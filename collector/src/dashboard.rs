@@ -98,7 +98,13 @@ pub fn login(site: &str, error: bool) -> String {
 }
 
 /// The dashboard of a report.
-pub fn render(report: &Report, shown: &Shown, surveys: &[String], steps: &[String]) -> String {
+pub fn render(
+    report: &Report,
+    shown: &Shown,
+    surveys: &[String],
+    steps: &[String],
+    hooks: &[crate::webhooks::WebhookStatus],
+) -> String {
     let site = esc(&report.site);
     let o = &report.overall;
     let mut body = String::new();
@@ -183,6 +189,9 @@ pub fn render(report: &Report, shown: &Shown, surveys: &[String], steps: &[Strin
         }
     }
     body.push_str("</section>\n");
+    if !hooks.is_empty() {
+        body.push_str(&webhooks(hooks));
+    }
     let q = shown.query();
     let _ = write!(
         body,
@@ -195,6 +204,37 @@ pub fn render(report: &Report, shown: &Shown, surveys: &[String], steps: &[Strin
         q = esc(&q),
     );
     page(&format!("Pulso · {}", report.site), &body)
+}
+
+/// Delivery state per webhook: what waits, what arrived, what failed and why.
+fn webhooks(hooks: &[crate::webhooks::WebhookStatus]) -> String {
+    let when = |t: Option<i64>| t.map_or("–".to_owned(), crate::export::rfc3339);
+    let mut out = String::from(
+        "<section><h2>Webhooks</h2>\n<table class=\"hooks\"><thead><tr><th scope=\"col\">Webhook</th>\
+         <th scope=\"col\">Pending</th><th scope=\"col\">Delivered</th><th scope=\"col\">Failed</th>\
+         <th scope=\"col\">Last delivery</th><th scope=\"col\">Last error</th></tr></thead><tbody>\n",
+    );
+    for h in hooks {
+        let s = &h.deliveries;
+        let error = match (&s.last_error, s.last_error_at) {
+            (Some(e), at) => format!("{} <span class=\"muted\">({})</span>", esc(e), when(at)),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}<br><span class=\"muted\">{}</span></th><td>{}</td><td>{}</td>\
+             <td class=\"{}\">{}</td><td>{}</td><td>{error}</td></tr>",
+            esc(&h.id),
+            esc(&h.target),
+            s.pending,
+            s.delivered,
+            if s.failed > 0 { "bad" } else { "" },
+            s.failed,
+            when(s.last_delivered_at),
+        );
+    }
+    out.push_str("</tbody></table></section>\n");
+    out
 }
 
 fn filters(site: &str, shown: &Shown, surveys: &[String], steps: &[String]) -> String {

@@ -6,8 +6,10 @@ pub mod config;
 pub mod dashboard;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod report;
 pub mod store;
+pub mod webhooks;
 
 use std::future::Future;
 
@@ -16,15 +18,26 @@ use tokio::net::TcpListener;
 pub use http::{AppState, app};
 
 /// Serves the collector on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// in-flight requests finish; delivers webhook events meanwhile.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let worker = tokio::spawn(
+        webhooks::deliver::Worker::new(
+            state.settings(),
+            state.store().clone(),
+            state.metrics().clone(),
+        )
+        .run(),
+    );
     // Peer addresses feed the per-IP rate limit.
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // A delivery cut short is sent again when its claim runs out.
+    worker.abort();
+    served
 }

@@ -8,6 +8,7 @@
 //! alongside the writer.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
@@ -16,7 +17,9 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::webhooks::{Change, Event, Webhook};
 
 /// Most answers one transaction commits.
 const MAX_BATCH: usize = 256;
@@ -65,6 +68,9 @@ pub struct NewAnswer {
     pub reason_texts: Option<String>,
     pub other_text: Option<String>,
     pub at_millis: i64,
+    /// The site's webhooks: each decides whether this change of the answer is
+    /// an event for it, written to the outbox in the answer's transaction.
+    pub webhooks: Vec<Arc<Webhook>>,
 }
 
 /// Which answers an export or report covers; `None` means any.
@@ -122,6 +128,8 @@ pub struct Store {
     pool: SqlitePool,
     /// The writer task's queue.
     writer: mpsc::Sender<Job>,
+    /// Woken when a committed batch put events in the webhook outbox.
+    events_ready: Arc<Notify>,
 }
 
 struct Job {
@@ -152,8 +160,13 @@ impl Store {
         let connection =
             SqliteConnection::connect_with(&options.busy_timeout(WRITE_BUSY_TIMEOUT)).await?;
         let (writer, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(connection, jobs));
-        Ok(Store { pool, writer })
+        let events_ready = Arc::new(Notify::new());
+        tokio::spawn(write_loop(connection, jobs, events_ready.clone()));
+        Ok(Store {
+            pool,
+            writer,
+            events_ready,
+        })
     }
 
     /// Creates the answer, or moves it to a newer revision; never goes backwards.
@@ -174,11 +187,18 @@ impl Store {
 /// `BEGIN IMMEDIATE ... COMMIT`, then tells each job its outcome. A failed
 /// batch fails all its jobs; the next batch tries again, so the collector
 /// recovers by itself when the database can be written again.
-async fn write_loop(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<Job>) {
+async fn write_loop(
+    mut connection: SqliteConnection,
+    mut jobs: mpsc::Receiver<Job>,
+    events_ready: Arc<Notify>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         match write_batch(&mut connection, &batch).await {
-            Ok(outcomes) => {
+            Ok((outcomes, events)) => {
+                if events > 0 {
+                    events_ready.notify_one();
+                }
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.done.send(Ok(outcome));
                 }
@@ -195,23 +215,77 @@ async fn write_loop(mut connection: SqliteConnection, mut jobs: mpsc::Receiver<J
     }
 }
 
+/// Commits the batch's answers and their webhook events; returns each answer's
+/// outcome and how many events were queued.
 async fn write_batch(
     connection: &mut SqliteConnection,
     batch: &[Job],
-) -> Result<Vec<Upsert>, sqlx::Error> {
+) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
     let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut events = 0;
     for job in batch {
-        outcomes.push(upsert_one(&mut tx, &job.answer).await?);
+        let (outcome, change) = upsert_one(&mut tx, &job.answer).await?;
+        if let Some(change) = change {
+            for event in job
+                .answer
+                .webhooks
+                .iter()
+                .filter_map(|h| h.event(&job.answer, change))
+            {
+                events += queue_event(&mut tx, &event).await?;
+            }
+        }
+        outcomes.push(outcome);
     }
     tx.commit().await?;
-    Ok(outcomes)
+    Ok((outcomes, events))
 }
 
+/// Puts an event in the outbox, unless an event with its key is there already.
+async fn queue_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    e: &Event,
+) -> Result<usize, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_events (key, site, webhook, answer_id, kind, body, created_at, next_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(&e.key)
+    .bind(&e.site)
+    .bind(&e.webhook)
+    .bind(&e.answer_id)
+    .bind(e.kind)
+    .bind(&e.body)
+    .bind(e.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() as usize)
+}
+
+/// Stores one answer; with the outcome, what the write changed for webhooks.
 async fn upsert_one(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     a: &NewAnswer,
-) -> Result<Upsert, sqlx::Error> {
+) -> Result<(Upsert, Option<Change>), sqlx::Error> {
+    let before = sqlx::query(
+        "SELECT site, survey, respondent, rev, follow_up IS NOT NULL FROM answers WHERE id = ?1",
+    )
+    .bind(&a.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = &before {
+        let same_owner = row.get::<String, _>(0) == a.site
+            && row.get::<String, _>(1) == a.survey
+            && row.get::<String, _>(2) == a.respondent;
+        if !same_owner {
+            return Ok((Upsert::IdTaken, None));
+        }
+        if row.get::<i64, _>(3) >= i64::from(a.rev) {
+            return Ok((Upsert::AlreadyNewer, None));
+        }
+    }
     let done = sqlx::query(
         "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                 locale, user_id, props, follow_up, open_text, created_at, updated_at,
@@ -253,23 +327,17 @@ async fn upsert_one(
     .bind(&a.other_text)
     .execute(&mut **tx)
     .await?;
-    if done.rows_affected() == 1 {
-        return Ok(Upsert::Stored);
+    if done.rows_affected() != 1 {
+        // Only a writer outside this collector can get here between the two
+        // statements; report it as the conservative outcome.
+        return Ok((Upsert::AlreadyNewer, None));
     }
-    let owner = sqlx::query("SELECT site, survey, respondent FROM answers WHERE id = ?1")
-        .bind(&a.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(match owner {
-        Some(row)
-            if row.get::<String, _>(0) == a.site
-                && row.get::<String, _>(1) == a.survey
-                && row.get::<String, _>(2) == a.respondent =>
-        {
-            Upsert::AlreadyNewer
-        }
-        _ => Upsert::IdTaken,
-    })
+    let change = match before {
+        None => Some(Change::Created),
+        Some(row) if !row.get::<bool, _>(4) && a.follow_up.is_some() => Some(Change::Completed),
+        Some(_) => None,
+    };
+    Ok((Upsert::Stored, change))
 }
 
 impl Store {
@@ -337,6 +405,259 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// An outbox event a worker has claimed for sending.
+#[derive(Clone, Debug)]
+pub struct DueEvent {
+    pub id: i64,
+    pub key: String,
+    pub site: String,
+    pub webhook: String,
+    pub kind: String,
+    pub body: String,
+    /// Including the one being made.
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// How one delivery attempt ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Attempt {
+    Delivered {
+        status: u16,
+    },
+    /// Try again at `next_at` (Unix milliseconds).
+    Retry {
+        status: Option<u16>,
+        error: String,
+        next_at: i64,
+    },
+    /// No more attempts: the event is failed.
+    GiveUp {
+        status: Option<u16>,
+        error: String,
+    },
+}
+
+/// One webhook's deliveries, as the status endpoint and the dashboard show them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct HookState {
+    pub pending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    /// Unix milliseconds of the last delivery.
+    pub last_delivered_at: Option<i64>,
+    /// The last failed attempt: when, its HTTP status if any, and why.
+    pub last_error_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// One event in the outbox.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventRow {
+    pub key: String,
+    pub answer_id: String,
+    pub kind: String,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub last_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub done_at: Option<i64>,
+}
+
+/// The webhook outbox, as the delivery worker and the status endpoint use it.
+impl Store {
+    /// Woken when new events are waiting.
+    pub fn events_ready(&self) -> Arc<Notify> {
+        self.events_ready.clone()
+    }
+
+    /// Claims up to `limit` due events for `lease_millis`: no other worker (in
+    /// this process or another) takes them meanwhile; a worker that dies lets
+    /// them come due again when the lease ends.
+    pub async fn claim_events(
+        &self,
+        now: i64,
+        lease_millis: i64,
+        limit: i64,
+    ) -> Result<Vec<DueEvent>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE webhook_events SET claimed_until = ?2, attempts = attempts + 1
+             WHERE id IN (
+                SELECT id FROM webhook_events
+                WHERE state = 'pending' AND next_at <= ?1
+                  AND (claimed_until IS NULL OR claimed_until <= ?1)
+                ORDER BY next_at, id LIMIT ?3)
+             RETURNING id, key, site, webhook, kind, body, attempts, created_at",
+        )
+        .bind(now)
+        .bind(now + lease_millis)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut due: Vec<DueEvent> = rows
+            .iter()
+            .map(|r| DueEvent {
+                id: r.get(0),
+                key: r.get(1),
+                site: r.get(2),
+                webhook: r.get(3),
+                kind: r.get(4),
+                body: r.get(5),
+                attempts: r.get(6),
+                created_at: r.get(7),
+            })
+            .collect();
+        due.sort_by_key(|e| e.id);
+        Ok(due)
+    }
+
+    /// Records how an attempt ended and releases the claim.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        now: i64,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        let (state, next_at, status, error) = match attempt {
+            Attempt::Delivered { status } => ("delivered", None, Some(*status), None),
+            Attempt::Retry {
+                status,
+                error,
+                next_at,
+            } => ("pending", Some(*next_at), *status, Some(error.as_str())),
+            Attempt::GiveUp { status, error } => ("failed", None, *status, Some(error.as_str())),
+        };
+        sqlx::query(
+            "UPDATE webhook_events SET state = ?2, next_at = COALESCE(?3, next_at),
+                claimed_until = NULL, last_attempt_at = ?4, last_status = ?5,
+                last_error = ?6,
+                done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE ?4 END
+             WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(next_at)
+        .bind(now)
+        .bind(status)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes a webhook's waiting events due now (it has just answered again),
+    /// leaving claimed ones alone; returns how many.
+    pub async fn hurry_events(
+        &self,
+        site: &str,
+        webhook: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_events SET next_at = ?3
+             WHERE site = ?1 AND webhook = ?2 AND state = 'pending' AND next_at > ?3
+               AND (claimed_until IS NULL OR claimed_until <= ?3)",
+        )
+        .bind(site)
+        .bind(webhook)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// When the next pending event comes due (or its claim ends).
+    pub async fn next_event_at(&self) -> Result<Option<i64>, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(MAX(next_at, COALESCE(claimed_until, 0)))
+             FROM webhook_events WHERE state = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next)
+    }
+
+    /// Delivery counts and the last error of one webhook.
+    pub async fn hook_state(&self, site: &str, webhook: &str) -> Result<HookState, StoreError> {
+        let mut state = HookState::default();
+        let counts = sqlx::query(
+            "SELECT state, COUNT(*), MAX(done_at) FROM webhook_events
+             WHERE site = ?1 AND webhook = ?2 GROUP BY state",
+        )
+        .bind(site)
+        .bind(webhook)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in counts {
+            let n: i64 = row.get(1);
+            match row.get::<String, _>(0).as_str() {
+                "pending" => state.pending = n,
+                "delivered" => {
+                    state.delivered = n;
+                    state.last_delivered_at = row.get(2);
+                }
+                _ => state.failed = n,
+            }
+        }
+        if let Some(row) = sqlx::query(
+            "SELECT last_attempt_at, last_status, last_error FROM webhook_events
+             WHERE site = ?1 AND webhook = ?2 AND last_error IS NOT NULL
+             ORDER BY last_attempt_at DESC LIMIT 1",
+        )
+        .bind(site)
+        .bind(webhook)
+        .fetch_optional(&self.pool)
+        .await?
+        {
+            state.last_error_at = row.get(0);
+            state.last_status = row.get(1);
+            state.last_error = row.get(2);
+        }
+        Ok(state)
+    }
+
+    /// A webhook's latest events, newest first; `state` narrows them.
+    pub async fn recent_events(
+        &self,
+        site: &str,
+        webhook: &str,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key, answer_id, kind, state, attempts, created_at, last_attempt_at,
+                last_status, last_error, done_at
+             FROM webhook_events
+             WHERE site = ?1 AND webhook = ?2 AND (?3 IS NULL OR state = ?3)
+             ORDER BY id DESC LIMIT ?4",
+        )
+        .bind(site)
+        .bind(webhook)
+        .bind(state)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRow {
+                key: r.get(0),
+                answer_id: r.get(1),
+                kind: r.get(2),
+                state: r.get(3),
+                attempts: r.get(4),
+                created_at: r.get(5),
+                last_attempt_at: r.get(6),
+                last_status: r.get(7),
+                last_error: r.get(8),
+                done_at: r.get(9),
+            })
+            .collect())
     }
 }
 

@@ -1300,6 +1300,7 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
             reason_texts: None,
             other_text: None,
             at_millis: at(time),
+            webhooks: Vec::new(),
         };
         store.upsert(row).await.unwrap();
     }
@@ -1679,7 +1680,12 @@ fn response_schema<'a>(
 /// /openapi.json documents every API route, and real responses fit it.
 #[tokio::test]
 async fn the_openapi_document_matches_real_responses() {
-    let app = spawn_app().await;
+    // A webhook nobody listens to, so its status has pending events and errors.
+    let app = spawn_app_with(
+        "[[sites.shop.webhooks]]\nid = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+         secret = \"0123456789abcdef\"\n",
+    )
+    .await;
     let doc: Value = app
         .http
         .get(format!("{}/openapi.json", app.url))
@@ -1699,6 +1705,8 @@ async fn the_openapi_document_matches_real_responses() {
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/openapi.json", "get"),
+        ("/v1/sites/{site}/webhooks", "get"),
+        ("/metrics", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),
@@ -1774,6 +1782,26 @@ async fn the_openapi_document_matches_real_responses() {
     check("/v1/sites/{site}/export", "get", s, "application/json", &v);
     let (s, v) = get("/v1/sites/shop/report".into(), true).await;
     check("/v1/sites/{site}/report", "get", s, "application/json", &v);
+    let (s, v) = get("/v1/sites/shop/webhooks".into(), true).await;
+    check(
+        "/v1/sites/{site}/webhooks",
+        "get",
+        s,
+        "application/json",
+        &v,
+    );
+    assert_eq!(
+        v["webhooks"][0]["events"][0]["kind"], "answer.created",
+        "{v}"
+    );
+    let (s, v) = get("/v1/sites/shop/webhooks?limit=0".into(), true).await;
+    check(
+        "/v1/sites/{site}/webhooks",
+        "get",
+        s,
+        "application/json",
+        &v,
+    );
     let (s, v) = get("/healthz".into(), false).await;
     check("/healthz", "get", s, "application/json", &v);
     let (s, v) = get("/readyz".into(), false).await;

@@ -129,9 +129,13 @@ pub async fn show(
         survey: q.survey,
         step: q.step,
     };
+    let hooks = match crate::webhooks::statuses(state.store(), &site.webhooks, None, 0).await {
+        Ok(hooks) => hooks,
+        Err(e) => return super::ApiError::unavailable(e).into_response(),
+    };
     page(
         StatusCode::OK,
-        dashboard::render(&report, &shown, &surveys, &steps),
+        dashboard::render(&report, &shown, &surveys, &steps, &hooks),
     )
 }
 

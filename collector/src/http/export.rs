@@ -92,6 +92,59 @@ pub async fn report(
         .into_response())
 }
 
+/// Which events the webhook status lists.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only events in this state: `pending`, `delivered` or `failed`.
+    state: Option<String>,
+    /// How many of the latest events per webhook (default 20, at most 500).
+    limit: Option<i64>,
+}
+
+/// Each webhook of the site: where it posts, its pending, delivered and failed
+/// events, the last error, and the latest events.
+#[utoipa::path(get, path = "/v1/sites/{site}/webhooks",
+    params(("site" = String, Path, description = "Site key"), EventsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = super::openapi::Webhooks),
+        (status = 400, body = super::openapi::ErrorBody),
+        (status = 401, body = super::openapi::ErrorBody),
+    ))]
+pub async fn webhooks(
+    State(state): State<AppState>,
+    Path(site_key): Path<String>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let site = authorised_site(&state, &site_key, &headers)?;
+    let Query(q) = query.map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
+    })?;
+    if let Some(s) = q.state.as_deref()
+        && !matches!(s, "pending" | "delivered" | "failed")
+    {
+        return Err(bad_parameter((
+            "state",
+            "one of pending, delivered, failed".into(),
+        )));
+    }
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        return Err(bad_parameter(("limit", "between 1 and 500".into())));
+    }
+    let list = crate::webhooks::statuses(state.store(), &site.webhooks, q.state.as_deref(), limit)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok((
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(super::openapi::Webhooks { webhooks: list }),
+    )
+        .into_response())
+}
+
 /// The site, if the request may read its answers. Unknown sites and missing
 /// tokens answer alike: nobody learns which sites exist.
 fn authorised_site<'a>(

@@ -62,12 +62,23 @@ pub async fn post_response(
             "this answer id belongs to another site, survey or respondent",
         )
         .field("id")),
-        Ok(outcome) => Ok(axum::Json(json!({
+        Ok(outcome) => {
+            if outcome == Upsert::Stored {
+                state
+                    .metrics()
+                    .answers_stored
+                    .get_or_create(&crate::metrics::SiteLabels {
+                        site: site.key.clone(),
+                    })
+                    .inc();
+            }
+            Ok(axum::Json(json!({
             "id": id,
             "rev": rev,
             "stored": outcome == Upsert::Stored,
-        }))
-        .into_response()),
+            }))
+            .into_response())
+        }
         Err(e) => Err(ApiError::unavailable(e)),
     }
 }
@@ -89,7 +100,9 @@ pub fn prepare(site: &Site, answer: Answer) -> Result<NewAnswer, ApiError> {
     let score = answer
         .validate(survey)
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
-    to_record(answer, score, survey)
+    let mut record = to_record(answer, score, survey)?;
+    record.webhooks = site.webhooks.clone();
+    Ok(record)
 }
 
 /// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which
@@ -223,6 +236,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         reason_texts: None,
         other_text: None,
         at_millis: now_millis(),
+        webhooks: Vec::new(),
     };
     match answer.follow_up {
         None => {}

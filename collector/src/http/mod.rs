@@ -26,6 +26,7 @@ pub use error::ApiError;
 pub use ingest::{clean_text, decode_answer, prepare};
 
 use crate::config::{Settings, Site};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Largest request body we read; an answer with a full follow-up is far below it.
@@ -43,6 +44,7 @@ struct Inner {
     /// Per site: the client configuration as served, and its ETag.
     client_configs: BTreeMap<String, (String, HeaderValue)>,
     per_site: limits::PerSite,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
                 settings,
                 store,
                 client_configs,
+                metrics: Arc::default(),
             }),
         }
     }
@@ -74,6 +77,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
     }
 
     fn site(&self, key: &str) -> Option<&Site> {
@@ -109,6 +116,8 @@ pub fn app(state: AppState) -> Router {
         .layer(cors)
         .route("/v1/sites/{site}/export", get(export::export))
         .route("/v1/sites/{site}/report", get(export::report))
+        .route("/v1/sites/{site}/webhooks", get(export::webhooks))
+        .route("/metrics", get(metrics))
         .route("/dashboard.css", get(dashboard::stylesheet))
         .route("/dashboard/{site}", get(dashboard::show))
         .route("/dashboard/{site}/login", post(dashboard::login))
@@ -165,6 +174,18 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
         && state
             .site(key)
             .is_some_and(|site| site.allows_origin(origin))
+}
+
+/// Counters in the OpenMetrics text format, for Prometheus.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, body = String, content_type = "application/openmetrics-text")))]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics().encode(),
+    )
 }
 
 /// The process is up.

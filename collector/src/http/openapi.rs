@@ -40,6 +40,12 @@ pub struct History {
     pub answered: bool,
 }
 
+/// What `GET /v1/sites/{site}/webhooks` answers.
+#[derive(Serialize, ToSchema)]
+pub struct Webhooks {
+    pub webhooks: Vec<crate::webhooks::WebhookStatus>,
+}
+
 struct Bearer;
 
 impl Modify for Bearer {
@@ -61,6 +67,8 @@ impl Modify for Bearer {
         super::respondent_history,
         super::export::export,
         super::export::report,
+        super::export::webhooks,
+        super::metrics,
         super::healthz,
         super::readyz,
         openapi_json,
@@ -70,7 +78,9 @@ impl Modify for Bearer {
         survey::Texts, survey::Band, survey::Reason, crate::export::JsonRow,
         crate::report::Report, crate::report::Stats, crate::report::Share,
         crate::report::BandReasons, crate::report::ReasonCount, crate::report::OtherText,
-        ErrorBody, ErrorDetail, Stored, Status, History,
+        ErrorBody, ErrorDetail, Stored, Status, History, Webhooks, crate::webhooks::WebhookStatus,
+        crate::webhooks::Format, crate::webhooks::Answers, crate::store::HookState,
+        crate::store::EventRow,
     )),
     modifiers(&Bearer)
 )]

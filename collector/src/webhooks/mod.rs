@@ -1,0 +1,494 @@
+//! Webhooks: which answers each one wants, the event it is sent (generic JSON or
+//! a Slack message), the `Pulso-Signature` it carries, and the worker
+//! ([`deliver`]) that empties the outbox.
+//!
+//! Events are written to the `webhook_events` outbox in the same transaction as
+//! the answer (see [`crate::store`]), so an acknowledged answer's events exist
+//! whatever happens next; the worker delivers each at least once, and its
+//! idempotency key lets receivers drop repeats.
+
+pub mod deliver;
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Sha256;
+
+use crate::config::Secret;
+use crate::store::{EventRow, HookState, NewAnswer, Store, StoreError};
+
+/// The header carrying the timestamp and HMAC-SHA256 of a delivery.
+pub const SIGNATURE_HEADER: &str = "Pulso-Signature";
+/// The header carrying an event's idempotency key.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// How long after its answer an event is given up by default.
+pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// One configured webhook of a site (`[[sites.KEY.webhooks]]`).
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    pub id: String,
+    pub site: String,
+    pub url: reqwest::Url,
+    pub format: Format,
+    /// Key of the HMAC; `None` only before the environment has been read.
+    pub secret: Option<Secret>,
+    pub answers: Answers,
+    /// Empty means any.
+    pub classes: Vec<String>,
+    pub bands: Vec<String>,
+    pub surveys: Vec<String>,
+    pub steps: Vec<String>,
+    /// An event not delivered this long after its answer is marked failed.
+    pub give_up_after: Duration,
+    /// The site's dashboard, linked from Slack messages.
+    pub dashboard_url: String,
+}
+
+/// What the receiver gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// The event as JSON, answer and all (for CRMs, ticket systems, scripts).
+    #[default]
+    Json,
+    /// A Slack incoming-webhook message (`text` + `blocks`), also read by
+    /// Mattermost and Rocket.Chat.
+    Slack,
+}
+
+/// Which stages of an answer a webhook hears about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answers {
+    /// As soon as the score is in (`answer.created`), then again when the
+    /// follow-up completes it (`answer.completed`, `"update": true`).
+    #[default]
+    All,
+    /// Only once the follow-up is in: one event per answer, never for an
+    /// answer left at its score.
+    Completed,
+    /// Only the first event, when the score is in; no updates.
+    ScoreOnly,
+}
+
+/// What a stored revision changed, as far as webhooks care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The answer did not exist before.
+    Created,
+    /// The answer existed without a follow-up and now has one.
+    Completed,
+}
+
+/// An event ready for the outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Idempotency key: `SITE/WEBHOOK/ANSWER-ID/created|completed`; the same
+    /// change of the same answer always has the same key.
+    pub key: String,
+    pub site: String,
+    pub webhook: String,
+    pub answer_id: String,
+    /// `answer.created` or `answer.completed`.
+    pub kind: &'static str,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub const CLASSES: [&str; 3] = ["detractor", "passive", "promoter"];
+
+impl Webhook {
+    /// The event this webhook is sent for `change` of answer `a`, if it wants one.
+    pub fn event(&self, a: &NewAnswer, change: Change) -> Option<Event> {
+        let listed = |list: &[String], value: Option<&str>| {
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
+        };
+        if !(listed(&self.classes, Some(a.class))
+            && listed(&self.bands, Some(&a.band))
+            && listed(&self.surveys, Some(&a.survey))
+            && listed(&self.steps, a.step.as_deref()))
+        {
+            return None;
+        }
+        let complete = a.follow_up.is_some();
+        let (phase, update) = match (self.answers, change) {
+            (Answers::All, Change::Created) => ("created", false),
+            (Answers::All, Change::Completed) => ("completed", true),
+            (Answers::Completed, _) if complete => ("completed", false),
+            (Answers::ScoreOnly, Change::Created) => ("created", false),
+            _ => return None,
+        };
+        let kind = if phase == "created" {
+            "answer.created"
+        } else {
+            "answer.completed"
+        };
+        let key = format!("{}/{}/{}/{phase}", self.site, self.id, a.id);
+        let body = match self.format {
+            Format::Json => self.json_body(a, &key, kind, update),
+            Format::Slack => self.slack_body(a, update),
+        };
+        Some(Event {
+            key,
+            site: self.site.clone(),
+            webhook: self.id.clone(),
+            answer_id: a.id.clone(),
+            kind,
+            body,
+            created_at: a.at_millis,
+        })
+    }
+
+    fn json_body(&self, a: &NewAnswer, key: &str, kind: &str, update: bool) -> String {
+        let props: serde_json::Value = serde_json::from_str(&a.props).unwrap_or_else(|_| json!({}));
+        let reason_ids: Vec<&str> = a
+            .reason_ids
+            .as_deref()
+            .map(|ids| ids.split(';').collect())
+            .unwrap_or_default();
+        json!({
+            "id": key,
+            "type": kind,
+            "update": update,
+            "site": self.site,
+            "webhook": self.id,
+            "dashboard_url": self.dashboard_url,
+            "answer": {
+                "id": a.id,
+                "rev": a.rev,
+                "at": crate::export::rfc3339(a.at_millis),
+                "survey": a.survey,
+                "step": a.step,
+                "page": a.page,
+                "locale": a.locale,
+                "score": a.score,
+                "class": a.class,
+                "band": a.band,
+                "first_survey": a.first_survey,
+                "follow_up": a.follow_up,
+                "open_text": a.open_text,
+                "reason_ids": reason_ids,
+                "reason_texts": a.reason_texts,
+                "other_text": a.other_text,
+                "respondent": a.respondent,
+                "user_id": a.user_id,
+                "props": props,
+            },
+        })
+        .to_string()
+    }
+
+    /// A message people read in a channel: score and class first, then what
+    /// they said, where, who, and the way to the dashboard.
+    fn slack_body(&self, a: &NewAnswer, update: bool) -> String {
+        let class = match a.class {
+            "detractor" => "Detractor",
+            "passive" => "Passive",
+            _ => "Promoter",
+        };
+        let mut lines = vec![format!(
+            "{}*{class}: {}/10* on `{}`{}",
+            if update {
+                "Update, follow-up completed: "
+            } else {
+                ""
+            },
+            a.score,
+            slack_escape(&a.survey),
+            a.step
+                .as_deref()
+                .map(|s| format!(" after `{}`", slack_escape(s)))
+                .unwrap_or_default(),
+        )];
+        lines.push(format!("*Band:* {}", slack_escape(&a.band)));
+        if let Some(reasons) = &a.reason_texts {
+            lines.push(format!("*Reasons:* {}", slack_escape(reasons)));
+        }
+        for text in [&a.other_text, &a.open_text].into_iter().flatten() {
+            let short: String = text.chars().take(1500).collect();
+            let quoted = slack_escape(&short).replace('\n', "\n>");
+            lines.push(format!("*Text:*\n>{quoted}"));
+        }
+        if a.follow_up.is_none() {
+            lines.push("_No follow-up yet._".into());
+        }
+        if let Some(page) = &a.page {
+            lines.push(format!("*Page:* {}", slack_escape(page)));
+        }
+        if let Some(user) = &a.user_id {
+            lines.push(format!("*User:* {}", slack_escape(user)));
+        }
+        lines.push(format!("<{}|Open the dashboard>", self.dashboard_url));
+        let text = lines.join("\n");
+        json!({
+            "text": text,
+            "blocks": [{ "type": "section", "text": { "type": "mrkdwn", "text": text } }],
+        })
+        .to_string()
+    }
+}
+
+/// A webhook's deliveries, for the status endpoint and the dashboard.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookStatus {
+    pub id: String,
+    /// Scheme, host and port of the URL only: the rest may be a credential.
+    pub target: String,
+    pub format: Format,
+    pub answers: Answers,
+    pub deliveries: HookState,
+    /// The latest events, newest first.
+    pub events: Vec<EventRow>,
+}
+
+/// The delivery state of each of `hooks`, with up to `limit` latest events each
+/// (only those in `state` when given).
+pub async fn statuses(
+    store: &Store,
+    hooks: &[std::sync::Arc<Webhook>],
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<WebhookStatus>, StoreError> {
+    let mut out = Vec::with_capacity(hooks.len());
+    for hook in hooks {
+        out.push(WebhookStatus {
+            id: hook.id.clone(),
+            target: hook.url.origin().ascii_serialization(),
+            format: hook.format,
+            answers: hook.answers,
+            deliveries: store.hook_state(&hook.site, &hook.id).await?,
+            events: store
+                .recent_events(&hook.site, &hook.id, state, limit)
+                .await?,
+        });
+    }
+    Ok(out)
+}
+
+/// Slack's three control characters in message text.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The `Pulso-Signature` value for `body` sent at `timestamp` (Unix seconds):
+/// `t=TIMESTAMP,v1=HEX(HMAC-SHA256(secret, "TIMESTAMP." + body))`.
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    format!("t={timestamp},v1={}", hex(&mac(secret, timestamp, body)))
+}
+
+fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a receiver refused a delivery.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the signature header is not `t=...,v1=...`")]
+    Malformed,
+    #[error("the timestamp is {0} s away from now, more than allowed")]
+    Stale(i64),
+    #[error("no v1 signature matches the body")]
+    Mismatch,
+}
+
+/// What a receiver does with a delivery: checks the header against the body
+/// and the secret, and refuses timestamps more than `tolerance` from `now`
+/// (Unix seconds) so a captured delivery cannot be replayed later.
+pub fn verify(
+    secret: &str,
+    header: &str,
+    body: &[u8],
+    now: i64,
+    tolerance: Duration,
+) -> Result<(), VerifyError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", s)) => signatures.push(s),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(VerifyError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(VerifyError::Malformed);
+    }
+    let skew = (now - timestamp).abs();
+    if skew > tolerance.as_secs() as i64 {
+        return Err(VerifyError::Stale(skew));
+    }
+    let expected = hex(&mac(secret, timestamp, body));
+    signatures
+        .iter()
+        .any(|s| constant_time_eq::constant_time_eq(s.as_bytes(), expected.as_bytes()))
+        .then_some(())
+        .ok_or(VerifyError::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(answers: Answers, format: Format) -> Webhook {
+        Webhook {
+            id: "alerts".into(),
+            site: "shop".into(),
+            url: "http://127.0.0.1:9/hook".parse().unwrap(),
+            format,
+            secret: None,
+            answers,
+            classes: vec!["detractor".into()],
+            bands: vec![],
+            surveys: vec![],
+            steps: vec![],
+            give_up_after: DEFAULT_GIVE_UP_AFTER,
+            dashboard_url: "https://pulso.example/dashboard/shop".into(),
+        }
+    }
+
+    fn answer(score: u8, class: &'static str, complete: bool) -> NewAnswer {
+        NewAnswer {
+            id: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b".into(),
+            rev: 1,
+            site: "shop".into(),
+            survey: "checkout_nps".into(),
+            respondent: "r-1".into(),
+            score,
+            class,
+            band: "low".into(),
+            step: Some("checkout_done".into()),
+            page: Some("/done".into()),
+            locale: "en".into(),
+            user_id: Some("u-42".into()),
+            props: r#"{"plan":"pro"}"#.into(),
+            first_survey: Some(false),
+            follow_up: complete.then_some("closed"),
+            open_text: None,
+            reason_ids: complete.then(|| "late;other".into()),
+            reason_texts: complete.then(|| "Late <delivery>; Other".into()),
+            other_text: complete.then(|| "Box was wet & torn".into()),
+            at_millis: 1_764_000_000_000,
+            webhooks: vec![],
+        }
+    }
+
+    #[test]
+    fn stages_follow_the_answers_setting() {
+        let (created, completed) = (Change::Created, Change::Completed);
+        let scored = answer(2, "detractor", false);
+        let done = answer(2, "detractor", true);
+        let all = hook(Answers::All, Format::Json);
+        let first = all.event(&scored, created).unwrap();
+        assert_eq!(first.kind, "answer.created");
+        assert!(first.key.ends_with("/created"));
+        let second = all.event(&done, completed).unwrap();
+        assert_eq!(second.kind, "answer.completed");
+        let body: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+        assert_eq!(body["update"], true);
+        assert_eq!(body["answer"]["reason_ids"], json!(["late", "other"]));
+        assert_eq!(body["answer"]["props"]["plan"], "pro");
+
+        let only_done = hook(Answers::Completed, Format::Json);
+        assert_eq!(only_done.event(&scored, created), None);
+        let one = only_done.event(&done, completed).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&one.body).unwrap()["update"],
+            false
+        );
+        assert!(
+            only_done.event(&done, created).is_some(),
+            "complete at once"
+        );
+
+        let score_only = hook(Answers::ScoreOnly, Format::Json);
+        assert!(score_only.event(&scored, created).is_some());
+        assert_eq!(score_only.event(&done, completed), None);
+    }
+
+    #[test]
+    fn filters_select_answers() {
+        let mut h = hook(Answers::All, Format::Json);
+        assert_eq!(
+            h.event(&answer(9, "promoter", false), Change::Created),
+            None
+        );
+        h.classes.clear();
+        h.steps = vec!["signup".into()];
+        assert_eq!(
+            h.event(&answer(9, "promoter", false), Change::Created),
+            None
+        );
+        h.steps = vec!["checkout_done".into()];
+        h.bands = vec!["low".into()];
+        assert!(
+            h.event(&answer(9, "promoter", false), Change::Created)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn slack_messages_escape_and_link() {
+        let e = hook(Answers::All, Format::Slack)
+            .event(&answer(2, "detractor", true), Change::Completed)
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Update, follow-up completed: *Detractor: 2/10*"),
+            "{text}"
+        );
+        assert!(text.contains("Late &lt;delivery&gt;; Other"), "{text}");
+        assert!(text.contains(">Box was wet &amp; torn"), "{text}");
+        assert!(text.contains("*User:* u-42"), "{text}");
+        assert!(text.contains("<https://pulso.example/dashboard/shop|Open the dashboard>"));
+        assert_eq!(body["blocks"][0]["text"]["text"], text);
+    }
+
+    #[test]
+    fn signatures_verify_and_refuse_tampering() {
+        let body = br#"{"id":"x"}"#;
+        let header = sign("s3cret-s3cret-s3cret", 1_700_000_000, body);
+        let ok = |secret: &str, body: &[u8], now| {
+            verify(secret, &header, body, now, Duration::from_secs(300))
+        };
+        assert_eq!(ok("s3cret-s3cret-s3cret", body, 1_700_000_100), Ok(()));
+        assert_eq!(
+            ok("another-secret-value", body, 1_700_000_100),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            ok("s3cret-s3cret-s3cret", b"{}", 1_700_000_100),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            ok("s3cret-s3cret-s3cret", body, 1_700_001_000),
+            Err(VerifyError::Stale(1000))
+        );
+        assert_eq!(
+            verify("k", "v1=abc", body, 0, Duration::from_secs(300)),
+            Err(VerifyError::Malformed)
+        );
+        // The README's vector (computed with Python's hmac module), so
+        // receivers in other languages can check their code against it.
+        assert_eq!(
+            sign("whsec_test_0123456789", 1_700_000_000, b"{}"),
+            "t=1700000000,v1=875e3fae219931c6a6bb1177e37553968753cdb5e5fc0294caa82dbfaec6608c"
+        );
+    }
+}
