@@ -20,8 +20,9 @@ pub struct Settings {
     /// Folder holding `pulso.js` and `widget/` (the output of `cargo xtask widget`).
     pub assets_dir: PathBuf,
     /// Where people reach the collector (`https://pulso.example.com`), for
-    /// links in webhook messages; `http://LISTEN` when not set.
-    pub public_url: String,
+    /// links in webhook messages; `None` when not set (links then use the
+    /// address the collector listens on, see [`Settings::set_public_url`]).
+    pub public_url: Option<String>,
     pub limits: Limits,
     pub sites: BTreeMap<String, Site>,
 }
@@ -186,6 +187,19 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     Ok(settings)
 }
 
+impl Settings {
+    /// Sets where people reach the collector, and the links that use it.
+    pub fn set_public_url(&mut self, url: &str) {
+        let url = url.trim_end_matches('/').to_owned();
+        for site in self.sites.values_mut() {
+            for hook in &mut site.webhooks {
+                Arc::make_mut(hook).dashboard_url = format!("{url}/dashboard/{}", site.key);
+            }
+        }
+        self.public_url = Some(url);
+    }
+}
+
 /// Every webhook has its secret once the environment has been read.
 pub fn require_secrets(settings: &Settings, file: &str, text: &str) -> Result<(), ConfigError> {
     for site in settings.sites.values() {
@@ -242,13 +256,7 @@ pub fn apply_env(settings: &mut Settings, var: impl Fn(&str) -> Option<String>) 
         settings.assets_dir = v.into();
     }
     if let Some(v) = var("PULSO_PUBLIC_URL") {
-        settings.public_url = v.trim_end_matches('/').to_owned();
-        for site in settings.sites.values_mut() {
-            for hook in &mut site.webhooks {
-                Arc::make_mut(hook).dashboard_url =
-                    format!("{}/dashboard/{}", settings.public_url, site.key);
-            }
-        }
+        settings.set_public_url(&v);
     }
     for site in settings.sites.values_mut() {
         let name = format!("PULSO_SITE_{}_TOKEN", env_key(&site.key));
@@ -287,9 +295,10 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 format!("`{url}` is not an http(s) URL"),
             ));
         }
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => format!("http://{listen}"),
+        Some(url) => Some(url.trim_end_matches('/').to_owned()),
+        None => None,
     };
+    let link_base = public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     let mut sites = BTreeMap::new();
     for (key, spanned) in raw.sites {
         let at = Some(spanned.span().start);
@@ -359,7 +368,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 PathSeg::Key("webhooks".into()),
                 PathSeg::Index(index),
             ];
-            let hook = webhook(&key, raw_hook.into_inner(), &surveys, &public_url).map_err(
+            let hook = webhook(&key, raw_hook.into_inner(), &surveys, &link_base).map_err(
                 |(name, message)| {
                     let mut at = path.to_vec();
                     at.push(PathSeg::Key(name.into()));

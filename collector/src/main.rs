@@ -120,10 +120,14 @@ async fn run(command: Command) -> Result<(), Error> {
     }
 }
 
-async fn serve(settings: Settings) -> Result<(), Error> {
+async fn serve(mut settings: Settings) -> Result<(), Error> {
     let store = Store::open(&settings.database_url).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let addr = listener.local_addr()?;
+    if settings.public_url.is_none() {
+        // Links in webhook messages then point at the address actually bound.
+        settings.set_public_url(&format!("http://{addr}"));
+    }
     tracing::info!(database = %settings.database_url, assets = %settings.assets_dir.display(), "starting");
     // One machine-readable line on stdout, for scripts and tests that bind port 0.
     println!("pulso listening on http://{addr}");

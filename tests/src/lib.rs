@@ -47,13 +47,21 @@ impl Stack {
 
     /// As [`Stack::start`], with `extra` TOML inserted before the sites (limits).
     pub async fn start_with(extra: &str) -> Stack {
+        Stack::start_configured(extra, "").await
+    }
+
+    /// As [`Stack::start_with`], with `appended` TOML at the end of the file
+    /// (more of the shop site: `[[sites.shop.webhooks]]`).
+    pub async fn start_configured(extra: &str, appended: &str) -> Stack {
         let dir = tempfile::tempdir().expect("temp dir");
         let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("shop port");
         let shop = format!("http://{}", shop_listener.local_addr().unwrap());
         let config = dir.path().join("pulso.toml");
-        let text = config_text(&shop).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
+        let text = config_text(&shop).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"))
+            + "\n"
+            + appended;
         std::fs::write(&config, text).expect("write config");
 
         let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0").await;
@@ -126,6 +134,58 @@ impl Stack {
             .iter()
             .position(|c| *c == name)
             .unwrap_or_else(|| panic!("no column {name}"))
+    }
+}
+
+/// A webhook receiver on loopback: records every request; may start later
+/// on its reserved address (until then connections are refused).
+pub struct Receiver {
+    pub addr: std::net::SocketAddr,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Receiver {
+    /// A free address, not listened on yet.
+    pub async fn reserve() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        Receiver {
+            addr,
+            got: Default::default(),
+            task: None,
+        }
+    }
+
+    /// Starts answering 200 to every POST.
+    pub async fn up(&mut self) {
+        let got = self.got.clone();
+        let app = axum::Router::new().fallback(axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: String| async move {
+                got.lock().unwrap().push((headers, body));
+                "ok"
+            },
+        ));
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        self.task = Some(tokio::spawn(axum_serve(listener, app)));
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    /// Everything received so far: headers and body of each request.
+    pub fn received(&self) -> Vec<(axum::http::HeaderMap, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 

@@ -10,3 +10,5 @@ mod accessibility;
 mod reliability;
 // The analysts' side: the dashboard shows answers made in the widget.
 mod analysts;
+// Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
+mod webhooks;

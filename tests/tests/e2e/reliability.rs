@@ -10,7 +10,7 @@ use pulso_e2e::{Stack, card, choose_score, eventually, in_card, send, with_brows
 use sqlx::Connection;
 
 /// Limits high enough for a load generator on one address.
-const NO_LIMITS: &str = "[server.limits]
+pub(crate) const NO_LIMITS: &str = "[server.limits]
 per_ip_per_second = 1000000
 per_ip_burst = 1000000
 per_site_per_second = 1000000
@@ -26,7 +26,7 @@ fn answer(n: u64) -> serde_json::Value {
 
 /// Posts answers from `workers` tasks until `stop`, recording every id that got
 /// a 2xx; refused connections (the collector is down) are simply retried.
-fn load(
+pub(crate) fn load(
     collector: String,
     workers: usize,
     stop: Arc<AtomicBool>,
@@ -71,7 +71,7 @@ fn load(
     (acked, tasks)
 }
 
-fn ids_in(rows: &[csv::StringRecord]) -> HashMap<String, usize> {
+pub(crate) fn ids_in(rows: &[csv::StringRecord]) -> HashMap<String, usize> {
     let mut count = HashMap::new();
     for row in rows {
         *count
