@@ -295,10 +295,11 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 format!("`{url}` is not an http(s) URL"),
             ));
         }
-        Some(url) => Some(url.trim_end_matches('/').to_owned()),
-        None => None,
+        url => url.map(|u| u.trim_end_matches('/').to_owned()),
     };
-    let link_base = public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+    let link_base = public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{listen}"));
     let mut sites = BTreeMap::new();
     for (key, spanned) in raw.sites {
         let at = Some(spanned.span().start);
