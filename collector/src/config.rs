@@ -65,6 +65,10 @@ pub struct Site {
     pub export_token: Option<Secret>,
     pub surveys: Vec<Survey>,
     pub webhooks: Vec<Arc<Webhook>>,
+    /// Days after showing a survey before any survey of the site is shown to
+    /// the same respondent (0: none).
+    pub gap_days: u32,
+    pub theme: survey::Theme,
 }
 
 impl Site {
@@ -77,9 +81,19 @@ impl Site {
     }
 
     pub fn client_config(&self) -> ClientConfig {
+        let mut surveys: Vec<Survey> = self
+            .surveys
+            .iter()
+            .map(|s| s.clone().with_patterns())
+            .collect();
+        // The loader shows the first due survey: highest priority first, then
+        // in the order of the file.
+        surveys.sort_by_key(|s| std::cmp::Reverse(s.priority));
         ClientConfig {
             site: self.key.clone(),
-            surveys: self.surveys.clone(),
+            surveys,
+            gap_days: self.gap_days,
+            theme: self.theme.clone(),
         }
     }
 }
@@ -130,6 +144,10 @@ struct RawSite {
     surveys: Vec<toml::Spanned<Survey>>,
     #[serde(default)]
     webhooks: Vec<toml::Spanned<RawWebhook>>,
+    #[serde(default)]
+    gap_days: u32,
+    #[serde(default)]
+    theme: survey::Theme,
 }
 
 #[derive(Deserialize)]
@@ -361,6 +379,18 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
             }
             t => t.map(Secret),
         };
+        if let Err((name, message)) = raw_site.theme.check() {
+            let path = [
+                PathSeg::Key("sites".into()),
+                PathSeg::Key(key.clone()),
+                PathSeg::Key("theme".into()),
+                PathSeg::Key(name.into()),
+            ];
+            return Err(error(offset_of(text, &path), dotted(&path), message));
+        }
+        if raw_site.gap_days > 3650 {
+            return Err(error(at, field("gap_days"), "at most 3650 days".into()));
+        }
         let mut hooks: Vec<Arc<Webhook>> = Vec::new();
         for (index, raw_hook) in raw_site.webhooks.into_iter().enumerate() {
             let path = [
@@ -395,6 +425,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 export_token,
                 surveys,
                 webhooks: hooks,
+                gap_days: raw_site.gap_days,
+                theme: raw_site.theme,
             },
         );
     }

@@ -1,6 +1,7 @@
 //! The demo shop: a small funnel (product → cart → checkout → done) on its own
-//! origin, with the Pulso script tag in every page, like a real host site.
-//! `pulso-shop` serves it; the end-to-end tests mount the same router.
+//! origin, with the Pulso script tag in every page, like a real host site, and
+//! beside it a single-page app (`/app/`, a plain JS router on pushState).
+//! `pulso-shop` serves both; the end-to-end tests mount the same router.
 
 use axum::Router;
 use axum::extract::Query;
@@ -8,6 +9,8 @@ use axum::response::Html;
 use axum::routing::get;
 
 const LAYOUT: &str = include_str!("../shop/layout.html");
+const APP: &str = include_str!("../app/index.html");
+const APP_JS: &str = include_str!("../app/app.js");
 
 /// The funnel's pages: path, step name, title, body.
 const PAGES: [(&str, &str, &str, &str); 4] = [
@@ -56,9 +59,33 @@ struct PageQuery {
 /// (e.g. `http://127.0.0.1:8080`). `?lang=es` marks a page as Spanish.
 pub fn shop(collector: &str) -> Router {
     let collector = collector.trim_end_matches('/').to_owned();
+    // Every path of the app serves its one document; the router draws the view.
+    let app = Html(APP.replace("{{COLLECTOR}}", &collector));
+    let pages = Router::new()
+        .route(
+            "/app",
+            get(|| async { axum::response::Redirect::to("/app/") }),
+        )
+        .route(
+            "/app/",
+            get({
+                let app = app.clone();
+                move || async move { app }
+            }),
+        )
+        .route("/app/{*view}", get(move || async move { app }))
+        .route(
+            "/app.js",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    APP_JS,
+                )
+            }),
+        );
     PAGES
         .iter()
-        .fold(Router::new(), |router, (path, step, title, body)| {
+        .fold(pages, |router, (path, step, title, body)| {
             let collector = collector.clone();
             router.route(
                 path,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::band::{Band, OTHER, check_partition, default_bands};
+use crate::trigger::{Condition, Theme, UrlRule};
 
 /// One NPS survey: where it is asked, in which words, and how scores are banded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,10 +30,70 @@ pub struct Survey {
     /// "Other" stays last.
     #[serde(default)]
     pub shuffle_reasons: bool,
+    /// Pages that make this survey due, also on single-page-app navigation.
+    #[serde(default)]
+    pub urls: Vec<UrlRule>,
+    /// `urls` as anchored regular expressions over the path, the form the
+    /// loader runs; filled by [`Survey::with_patterns`] for the client
+    /// configuration, never written in `pulso.toml`.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Seconds between the trigger and the card; leaving the page cancels it.
+    #[serde(default)]
+    pub delay_seconds: u32,
+    /// Share of respondents asked, 0–1; decided once per respondent and survey.
+    #[serde(default = "everyone")]
+    pub sample: f64,
+    /// Days before a respondent who answered is asked this survey again.
+    #[serde(default = "ninety")]
+    pub recontact_days: u32,
+    /// Days before a respondent who closed the card without answering is asked again.
+    #[serde(default = "fourteen")]
+    pub dismiss_days: u32,
+    /// When several surveys are due at once, the highest priority is shown.
+    #[serde(default)]
+    pub priority: i32,
+    /// Targeting: every condition must hold.
+    #[serde(default)]
+    pub when: Vec<Condition>,
+}
+
+/// An empty survey with every default: the base of literals in code and tests.
+impl Default for Survey {
+    fn default() -> Survey {
+        Survey {
+            id: String::new(),
+            steps: Vec::new(),
+            default_locale: default_locale(),
+            bands: default_bands(),
+            texts: BTreeMap::new(),
+            shuffle_reasons: false,
+            urls: Vec::new(),
+            patterns: Vec::new(),
+            delay_seconds: 0,
+            sample: everyone(),
+            recontact_days: ninety(),
+            dismiss_days: fourteen(),
+            priority: 0,
+            when: Vec::new(),
+        }
+    }
 }
 
 fn default_locale() -> String {
     "en".to_owned()
+}
+
+fn everyone() -> f64 {
+    1.0
+}
+
+fn ninety() -> u32 {
+    90
+}
+
+fn fourteen() -> u32 {
+    14
 }
 
 /// The words of a survey in one locale. Omitted texts fall back to the built-in
@@ -106,6 +167,41 @@ impl Survey {
                 "funnel step names cannot be empty".into(),
             ));
         }
+        if !self.patterns.is_empty() {
+            return Err(error(
+                &[key("patterns")],
+                "`patterns` are made from `urls`: write the rules there".into(),
+            ));
+        }
+        for (i, rule) in self.urls.iter().enumerate() {
+            rule.check()
+                .map_err(|m| error(&[key("urls"), PathSeg::Index(i)], m))?;
+        }
+        if !(0.0..=1.0).contains(&self.sample) {
+            return Err(error(
+                &[key("sample")],
+                format!("{} is not a share between 0 and 1", self.sample),
+            ));
+        }
+        if self.delay_seconds > 3600 {
+            return Err(error(
+                &[key("delay_seconds")],
+                "a delay is at most 3600 seconds".into(),
+            ));
+        }
+        for (days, name) in [
+            (self.recontact_days, "recontact_days"),
+            (self.dismiss_days, "dismiss_days"),
+        ] {
+            if days > 3650 {
+                return Err(error(&[key(name)], "at most 3650 days".into()));
+            }
+        }
+        for (i, condition) in self.when.iter().enumerate() {
+            condition
+                .check()
+                .map_err(|m| error(&[key("when"), PathSeg::Index(i)], m))?;
+        }
         if let Err(e) = check_partition(&self.bands) {
             return Err(error(&[key("bands")], e.to_string()));
         }
@@ -176,6 +272,12 @@ impl Survey {
         Ok(())
     }
 
+    /// The survey as the loader receives it: URL rules also as regular expressions.
+    pub fn with_patterns(mut self) -> Survey {
+        self.patterns = self.urls.iter().map(UrlRule::to_regex).collect();
+        self
+    }
+
     /// The band a score falls in.
     pub fn band(&self, score: crate::Score) -> Option<&Band> {
         crate::band_of(&self.bands, score)
@@ -193,5 +295,12 @@ impl Survey {
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub site: String,
+    /// Highest priority first.
     pub surveys: Vec<Survey>,
+    /// Days after a survey was shown before any survey of the site is shown
+    /// to the same respondent (0: no site-wide cap).
+    #[serde(default)]
+    pub gap_days: u32,
+    #[serde(default)]
+    pub theme: Theme,
 }

@@ -103,6 +103,15 @@ pub fn survey() -> Survey {
             ),
         ]),
         shuffle_reasons: true,
+        urls: vec![crate::UrlRule::Exact("/thanks".into())],
+        delay_seconds: 2,
+        sample: 0.5,
+        when: vec![crate::Condition {
+            prop: Some("total".into()),
+            gte: Some(20.0),
+            ..Default::default()
+        }],
+        ..Survey::default()
     }
 }
 
@@ -110,7 +119,12 @@ pub fn survey() -> Survey {
 pub fn client_config() -> ClientConfig {
     ClientConfig {
         site: "shop".into(),
-        surveys: vec![survey()],
+        surveys: vec![survey().with_patterns()],
+        gap_days: 7,
+        theme: crate::Theme {
+            accent: Some("#0b57d0".into()),
+            ..Default::default()
+        },
     }
 }
 

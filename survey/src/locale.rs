@@ -115,7 +115,7 @@ mod tests {
                 .iter()
                 .map(|l| (l.to_string(), Texts::default()))
                 .collect(),
-            shuffle_reasons: false,
+            ..Survey::default()
         }
     }
 

@@ -496,6 +496,21 @@ pub async fn answered_before(client: &Client) {
         .expect("mark an earlier answer");
 }
 
+/// Moves the shop's survey history in this browser `days` into the past, as if
+/// that much time had gone by (recontact periods, the site-wide gap); on a
+/// page of the shop's origin.
+pub async fn days_pass(client: &Client, days: u32) {
+    client
+        .execute(
+            "const k = 'pulso.t.shop', t = JSON.parse(localStorage[k] || '{}');
+             for (const x in t) t[x] -= arguments[0] * 864e5;
+             localStorage[k] = JSON.stringify(t);",
+            vec![serde_json::json!(days)],
+        )
+        .await
+        .expect("move the survey history back");
+}
+
 /// Sets this browser's respondent id for the shop (as a returning visitor's
 /// browser would have it), on a page of the shop's origin.
 pub async fn set_respondent(client: &Client, respondent: &str) {

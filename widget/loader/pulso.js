@@ -1,142 +1,137 @@
-// pulso.js: the loader every host page pays for. It keeps the command queue,
-// fetches the site's survey configuration when a funnel step is tracked, and
-// imports the WebAssembly card only when a survey is due.
-// Built by `cargo xtask widget`: __BUNDLE__ becomes the content-hashed bundle name,
-// lines starting with // and indentation are dropped.
-(function (w, d) {
-  var script = d.currentScript || d.querySelector('script[data-site]');
-  var site = script && script.getAttribute('data-site');
-  var queued = (w.pulso && w.pulso.q) || [];
-  var base = script ? script.src.replace(/\/[^\/]*$/, '') : '';
-  var config, bundle, user, rid;
-  var warn = function (e) { console.warn('pulso:', e) };
+// pulso.js: the loader every host page pays for. It keeps the command queue and
+// decides when a survey is due (funnel steps, page rules with single-page-app
+// navigation, targeting, sampling, recontact periods, a site-wide gap); only
+// then it imports boot.js, which loads the WebAssembly card and holds the
+// outbox. Built by `cargo xtask widget`: __BUNDLE__ becomes the content-hashed
+// bundle name, comments and indentation go, then terser. Modern syntax (ES2017,
+// as every browser with WebAssembly has) keeps it small.
+((w, d, l) => {
+  const script = d.currentScript;
+  const site = script && script.dataset.site;
+  const queued = (w.pulso && w.pulso.q) || [];
+  const base = script && script.src.replace(/\/[^\/]*$/, '');
+  const KEY = 'pulso.t.' + site, DAY = 864e5, BAD = {};
+  let config, boot, user, traits = {}, shown, path = l.pathname;
+  const warn = (e) => console.warn('pulso:', e);
 
-  // localStorage may be blocked (privacy modes, sandboxed frames): fall back
-  // to an id for this page view.
-  var store = function (key, value) {
+  // localStorage may be blocked (privacy modes, sandboxed frames): setting
+  // answers 1 when it worked.
+  const store = (key, value) => {
     try {
-      var s = w.localStorage;
-      if (value === null) s.removeItem(key); else if (value) s.setItem(key, value); else return s.getItem(key);
-    } catch (e) {}
+      const s = w.localStorage;
+      return value === void 0 ? s[key] : (value === null ? delete s[key] : s[key] = value, 1);
+    } catch {}
   };
-  var uuid = function () {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16)), h = [];
-    b[6] = b[6] & 15 | 64; b[8] = b[8] & 63 | 128;
-    for (var i = 0; i < 16; i++) h.push((b[i] + 256).toString(16).slice(1) + ([3, 5, 7, 9].indexOf(i) < 0 ? '' : '-'));
-    return h.join('');
+  // A random (v4) UUID, also where crypto.randomUUID is missing (pages not
+  // served over https): every blob URL ends with one.
+  const uuid = () => URL.createObjectURL(new Blob).slice(-36);
+  let rid = store('pulso.rid') || uuid();
+  // Without storage nothing can be throttled: no survey is shown at all
+  // rather than one on every page.
+  const writable = store('pulso.rid', rid);
+  // When each survey (and any) was last shown (s), answered (a), dismissed (d).
+  // Only this script writes it; were it unreadable, the error would reach the
+  // console through the caller's catch, never the page.
+  const state = (t) => (t && store(KEY, JSON.stringify(t)), JSON.parse(store(KEY) || '{}'));
+  const loadConfig = () => config || (config = fetch(base + '/v1/sites/' + site + '/config').then((r) => r.ok ? r.json() : Promise.reject('config: ' + r.status)));
+  const loadBoot = () => boot || (boot = import(base + '/widget/__BUNDLE__-boot.js').then((m) => m.init(base, site)));
+
+  // Sampling: a number in [0, 1) fixed per respondent and survey (a string
+  // hash of the random respondent id), so a refresh never re-rolls it.
+  const share = (s, h = 0) => {
+    for (const c of s) h = Math.imul(h, 31) + c.charCodeAt() | 0;
+    return (h >>> 0) / 2 ** 32;
   };
-  var respondent = function () {
-    return rid || (rid = store('pulso.rid') || uuid(), store('pulso.rid', rid), rid);
+  const holds = (c, props) => {
+    const v = (c.trait ? traits : props)[c.trait || c.prop];
+    return 'equals' in c ? v === c.equals : c.one_of ? c.one_of.includes(v) :
+      typeof v == 'number' && !(v <= c.gt || v < c.gte || v >= c.lt || v > c.lte);
   };
-  var loadConfig = function () {
-    return config || (config = fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/config').then(function (r) {
-      if (!r.ok) throw 'configuration: HTTP ' + r.status;
-      return r.json();
-    }));
-  };
-  var loadBundle = function () {
-    return bundle || (bundle = import(base + '/widget/__BUNDLE__.js').then(function (m) {
-      return m.default({ module_or_path: base + '/widget/__BUNDLE__.wasm' }).then(function () { return m });
-    }));
-  };
-  // A respondent's first survey asks the open question, later ones a closed list.
-  // The browser remembers earlier answers; when it does not, the collector may
-  // (storage cleared, another device of an identified user). Asked while the
-  // bundle loads; when nobody knows, it is a first survey.
-  var answeredBefore = function (r) {
-    return store('pulso.answered.' + site) ? Promise.resolve(true) :
-      fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/respondents/' + r + (user ? '?user=' + encodeURIComponent(user) : ''))
-        .then(function (res) { return res.ok && res.json() })
-        .then(function (j) { return !!(j && j.answered) }, function () { return false });
-  };
-  var display = function (survey, step, props) {
-    // No WebAssembly (some locked-down browsers): show nothing, count nothing.
-    if (typeof WebAssembly != 'object') return;
-    var r = respondent();
-    return Promise.all([loadBundle(), answeredBefore(r)]).then(function (v) {
-      v[0].show({
-        base: base, site: site, survey: survey, respondent: r, user_id: user, first: !v[1], queue: queue,
-        step: step, page: location.pathname, props: props || {},
-        locales: [script.getAttribute('data-locale'), d.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean)
-      });
-    });
-  };
-  // The outbox: every answer is written here before it is posted (so a closed
-  // tab or a crash mid-request loses nothing) and stays until the collector
-  // answered for good; one not acknowledged (offline, 408, 429, 5xx) is sent
-  // again with growing pauses, at every page load and when the browser comes
-  // back online. The latest revision of each answer, at most 20. The collector
-  // keeps one answer per id, so a repeat is harmless. `queue(body)` before a
-  // post says whether the answer is kept; `queue(body, true)` after a final
-  // answer drops it; `queue(body, false)` after a failure schedules a retry.
-  var OUTBOX = 'pulso.outbox';
-  var outbox = function () {
-    try { return JSON.parse(store(OUTBOX) || '[]') } catch (e) { return [] }
-  };
-  var queue = function (body, settled) {
-    var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
-    // Before the post, a pause keeps timers off the card's own request.
-    if (!settled && !list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: Date.now() + (settled === false ? 0 : 1e4) });
-    store(OUTBOX, list.length ? JSON.stringify(list.slice(-20)) : null);
-    if (settled === false) setTimeout(flush, 2e3);
-    return outbox().some(function (e) { return e.id == a.id });
-  };
-  var flushing, timer;
-  // `all`: a page load or the browser coming online sends everything at once;
-  // timers within a page send only what its pause lets through.
-  var flush = function (all) {
-    var now = Date.now(), due = outbox().filter(function (e) { return all === 1 || e.at <= now });
-    if (flushing || !due.length) return;
-    flushing = 1;
-    Promise.all(due.map(function (e) {
-      return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: e.body })
-        // Delivered, or refused for good (a 4xx other than 408/429): done with it.
-        .then(function (r) { return r.ok || r.status < 500 && r.status != 408 && r.status != 429 }, function () {});
-    })).then(function (done) {
-      var list = outbox().filter(function (e) {
-        var i = due.findIndex(function (d) { return d.id == e.id && d.rev == e.rev });
-        if (i < 0) return 1;
-        if (!done[i]) e.at = Date.now() + Math.min(36e5, 2e3 * Math.pow(2, e.tries++));
-        return !done[i];
-      });
-      store(OUTBOX, list.length ? JSON.stringify(list) : null);
-      flushing = 0;
-      clearTimeout(timer);
-      if (list.length) timer = setTimeout(flush, Math.max(1e3, Math.min.apply(null, list.map(function (e) { return e.at })) - Date.now()));
-    });
-  };
-  var api = {
-    track: function (step, props) {
-      if (typeof step != 'string' || !step) throw 'track needs a step name';
-      return loadConfig().then(function (c) {
-        var due = c.surveys.filter(function (s) { return s.steps.indexOf(step) >= 0 })[0];
-        return due && display(due, step, props);
-      });
-    },
-    identify: function (id) {
-      if (id == null || id === '') throw 'identify needs a user id';
-      user = String(id);
-    },
-    reset: function () {
-      user = rid = undefined;
-      store('pulso.rid', null);
+  // Surveys come highest priority first: the first one due is shown.
+  const check = (step, props = {}) => writable && !shown && loadConfig().then((c) => {
+    const t = state(), now = Date.now(), at = path;
+    const s = c.surveys.find((s) =>
+      (step ? s.steps.includes(step) : s.patterns.some((p) => RegExp(p).test(path))) &&
+      s.when.every((x) => holds(x, props)) &&
+      share(rid + s.id) < s.sample &&
+      !(now - t['a' + s.id] < s.recontact_days * DAY) &&
+      !(now - t['d' + s.id] < s.dismiss_days * DAY) &&
+      !(now - t.s < c.gap_days * DAY));
+    // At most one survey per page view; leaving the page cancels a delayed one.
+    if (s && !shown) {
+      shown = 1;
+      setTimeout(() => at == path && display(c, s, step, props), s.delay_seconds * 1e3);
+    }
+  }).catch(warn);
+  // boot.js imports the card and shows it (not without WebAssembly).
+  const display = (c, s, step, props, preview) => loadBoot().then((b) => b.show({
+    survey: s, respondent: rid, user_id: user, preview, theme: c.theme, step, page: path, props,
+    locale: script.dataset.locale,
+    // What happened to the card: shown (s), answered (a), dismissed (d).
+    note: (k, t = state()) => preview || state((t[k] = t[k + s.id] = Date.now(), t))
+  })).catch(warn);
+  // Single-page apps: a new path is a new page view.
+  const moved = () => {
+    if (l.pathname != path) {
+      path = l.pathname;
+      shown = 0;
+      check();
     }
   };
-  // Never throw into the host page: a bad call costs one console warning.
-  var pulso = function (command) {
-    var f = api.hasOwnProperty(command) && api[command];
-    if (!f) return warn('unknown command ' + command);
+  const object = (o) => {
+    if (o != null && typeof o != 'object') throw BAD;
+    return o || {};
+  };
+  const api = {
+    __proto__: null,
+    track: (step, props) => {
+      if (typeof step != 'string' || !step) throw BAD;
+      return check(step, object(props));
+    },
+    identify: (id, t) => {
+      if (id == null || id === '') throw BAD;
+      traits = object(t);
+      user = '' + id;
+    },
+    // A survey now, whatever its triggers: a preview that records nothing
+    // unless {record: true}.
+    show: (id, o) => loadConfig().then((c) => {
+      const s = c.surveys.find((s) => s.id == id);
+      if (!s) throw BAD;
+      return display(c, s, void 0, {}, !object(o).record);
+    }),
+    reset: () => {
+      user = null;
+      traits = {};
+      store(KEY, null);
+      store('pulso.rid', rid = uuid());
+    }
+  };
+  // Never throw into the host page: a bad call (an unknown command, arguments
+  // unlike the README's) costs one console warning.
+  const pulso = (command, ...args) => {
+    const fail = (e) => warn(e === BAD ? 'bad call: ' + command : e);
     try {
-      var p = f.apply(null, [].slice.call(arguments, 1));
-      p && p.catch(warn);
+      const p = api[command](...args);
+      p && p.catch(fail);
     } catch (e) {
-      warn(e);
+      fail(api[command] ? e : BAD);
     }
   };
-  if (!site) return warn('the script tag needs a data-site attribute');
+  if (!site) return warn('no data-site');
   w.pulso = pulso;
-  for (var i = 0; i < queued.length; i++) pulso.apply(null, queued[i]);
-  w.addEventListener('online', function () { flush(1) });
-  flush(1);
-})(window, document);
+  // Both return nothing; their callers are the page's router.
+  for (const k of ['pushState', 'replaceState']) {
+    const f = history[k];
+    history[k] = (...a) => {
+      f.apply(history, a);
+      moved();
+    };
+  }
+  w.addEventListener('popstate', moved);
+  // Answers waiting in the outbox go now (boot.js also sends them when the
+  // browser comes back online).
+  store('pulso.outbox') && loadBoot().then((b) => b.flush(1), warn);
+  for (const q of queued) pulso(...q);
+  check();
+})(window, document, location);

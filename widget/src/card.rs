@@ -94,7 +94,11 @@ pub fn Card(
         let (base, site, queue) = state.with_value(|State { display: d, .. }| {
             (d.base.clone(), d.site.clone(), d.queue.clone())
         });
+        let preview = state.with_value(|s| s.display.preview);
         async move {
+            if preview {
+                return true;
+            }
             let body = wire::to_json(&answer);
             let outbox = |settled: Option<bool>| {
                 let settled = settled.map_or(wasm_bindgen::JsValue::UNDEFINED, Into::into);
@@ -124,6 +128,7 @@ pub fn Card(
             };
             if safe {
                 wire::remember_answer(&site);
+                state.with_value(|s| s.display.note("a"));
             }
             safe
         }
@@ -225,9 +230,17 @@ pub fn Card(
         });
     };
 
+    // Closed before any score: a dismissal, which has its own (shorter)
+    // waiting period before this survey comes back.
+    let close = move || {
+        if score.get_untracked().is_none() {
+            state.with_value(|s| s.display.note("d"));
+        }
+        on_close();
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
-            on_close();
+            close();
         }
     };
 
@@ -336,7 +349,7 @@ pub fn Card(
 
     view! {
         <section class="card" part="card" role="dialog" aria-labelledby="pulso-question" on:keydown=on_keydown>
-            <button type="button" class="close" part="close" aria-label=strings.close on:click=move |_| on_close()>
+            <button type="button" class="close" part="close" aria-label=strings.close on:click=move |_| close()>
                 <span aria-hidden="true">"×"</span>
             </button>
             {move || (stage.get() == Stage::Thanks).then(|| view! {

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use js_sys::{Array, Object, Reflect};
-use survey::{Band, Prop, Reason, Survey, Texts, default_bands, pick_locale};
+use survey::{
+    Band, Position, Prop, Reason, Scheme, Survey, Texts, Theme, default_bands, pick_locale,
+};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything one display of a survey needs.
@@ -29,6 +31,41 @@ pub struct Display {
     pub queue: Option<js_sys::Function>,
     pub user_id: Option<String>,
     pub props: BTreeMap<String, Prop>,
+    /// A preview (`pulso('show', SURVEY)`): nothing is posted or remembered.
+    pub preview: bool,
+    /// Tells the loader what became of the card: `"a"` answered, `"d"`
+    /// dismissed (its recontact periods start from these).
+    pub note: Option<js_sys::Function>,
+    pub theme: Theme,
+}
+
+impl Display {
+    /// Tells the loader what became of the card.
+    pub fn note(&self, kind: &str) {
+        if let Some(note) = &self.note {
+            let _ = note.call1(&JsValue::NULL, &kind.into());
+        }
+    }
+}
+
+/// The site's theme as the loader passes it (the collector checked its values
+/// when it read its configuration; they land in the card's own sheet only).
+pub fn decode_theme(value: &JsValue) -> Theme {
+    Theme {
+        accent: string(value, "accent"),
+        font: string(value, "font"),
+        radius: string(value, "radius"),
+        position: match string(value, "position").as_deref() {
+            Some("bottom-left") => Position::BottomLeft,
+            Some("bottom-center") => Position::BottomCenter,
+            _ => Position::BottomRight,
+        },
+        scheme: match string(value, "scheme").as_deref() {
+            Some("dark") => Scheme::Dark,
+            Some("auto") => Scheme::Auto,
+            _ => Scheme::Light,
+        },
+    }
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -122,6 +159,8 @@ pub fn decode_survey(value: &JsValue) -> Option<Survey> {
         bands,
         texts,
         shuffle_reasons: get(value, "shuffle_reasons").as_bool().unwrap_or(false),
+        // Triggers are the loader's business.
+        ..Survey::default()
     })
 }
 
@@ -166,6 +205,9 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         props: props(&get(options, "props")),
         first: get(options, "first").as_bool().unwrap_or(true),
         queue: get(options, "queue").dyn_into().ok(),
+        preview: get(options, "preview").is_truthy(),
+        note: get(options, "note").dyn_into().ok(),
+        theme: decode_theme(&get(options, "theme")),
         locale,
         survey,
     })

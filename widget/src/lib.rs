@@ -51,10 +51,13 @@ fn mount(display: Display) -> Result<(), JsValue> {
     // Constructable stylesheet: works under a CSP without 'unsafe-inline' styles.
     let sheet = web_sys::CssStyleSheet::new()?;
     sheet.replace_sync(STYLE)?;
+    // The site's theme, as a second sheet over the first.
+    let theme = web_sys::CssStyleSheet::new()?;
+    theme.replace_sync(&theme_css(&display.theme))?;
     js_sys::Reflect::set(
         &root,
         &"adoptedStyleSheets".into(),
-        &js_sys::Array::of1(&sheet),
+        &js_sys::Array::of2(&sheet, &theme),
     )?;
     let mount_point: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
     root.append_child(&mount_point)?;
@@ -67,6 +70,39 @@ fn mount(display: Display) -> Result<(), JsValue> {
     });
     MOUNTED.with(|m| *m.borrow_mut() = Some((host, Box::new(handle))));
     Ok(())
+}
+
+/// The dark palette of the card's custom properties.
+const DARK: &str = "--pulso-bg:#161b22;--pulso-fg:#e6edf3;--pulso-border:#30363d;\
+--pulso-muted:#9da7b3;--pulso-scale-border:#8b949e;--pulso-hover:#21262d;--pulso-error:#ff7b72;";
+
+/// The theme as CSS: custom properties on the host (the host page's own rules
+/// for `pulso-survey` still win), the card's corner of the screen, dark mode.
+pub fn theme_css(theme: &survey::Theme) -> String {
+    use survey::{Position, Scheme};
+    let mut css = String::from(":host{");
+    for (names, value) in [
+        (&["--pulso-accent", "--pulso-focus"][..], &theme.accent),
+        (&["--pulso-font"], &theme.font),
+        (&["--pulso-radius"], &theme.radius),
+    ] {
+        for name in names.iter().filter(|_| value.is_some()) {
+            css.extend([name, ":", value.as_deref().unwrap_or_default(), ";"]);
+        }
+    }
+    if theme.scheme == Scheme::Dark {
+        css.push_str(DARK);
+    }
+    css.push('}');
+    if theme.scheme == Scheme::Auto {
+        css.extend(["@media (prefers-color-scheme:dark){:host{", DARK, "}}"]);
+    }
+    css.push_str(match theme.position {
+        Position::BottomRight => "",
+        Position::BottomLeft => ".card{right:auto;left:16px}",
+        Position::BottomCenter => ".card{right:auto;left:50%;transform:translateX(-50%)}",
+    });
+    css
 }
 
 /// Takes the card off the page. The reactive tree is dropped on the next tick,

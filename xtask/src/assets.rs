@@ -14,7 +14,7 @@ use crate::{Result, cargo, exec, root};
 pub struct Built {
     pub dir: PathBuf,
     pub loader: PathBuf,
-    /// The lazy bundle's files (JS glue, wasm).
+    /// The lazy bundle's files (JS glue, wasm, the loader's boot module).
     pub bundle: Vec<PathBuf>,
 }
 
@@ -33,7 +33,7 @@ pub fn assets_dir() -> PathBuf {
 pub fn build() -> Result<Built> {
     tools::wasm_target()?;
     let wasm_bindgen = tools::wasm_bindgen()?;
-    exec(cargo().args([
+    let build = [
         "build",
         "-p",
         "pulso-widget",
@@ -41,10 +41,30 @@ pub fn build() -> Result<Built> {
         WASM_TARGET,
         "--profile",
         "widget",
-    ]))?;
-    let compiled = target_dir()
-        .join(WASM_TARGET)
-        .join("widget/pulso_widget.wasm");
+    ];
+    let compiled = match tools::nightly() {
+        Some(nightly) => {
+            // Its own target folder: stable and nightly artefacts never evict
+            // each other.
+            let dir = target_dir().join("nightly");
+            exec(
+                Command::new("rustup")
+                    .args(["run", &nightly, "cargo"])
+                    .args(build)
+                    .args(["-Zbuild-std=std,panic_abort"])
+                    .env("CARGO_TARGET_DIR", &dir)
+                    .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort")
+                    .current_dir(root()),
+            )?;
+            dir.join(WASM_TARGET).join("widget/pulso_widget.wasm")
+        }
+        None => {
+            exec(cargo().args(build))?;
+            target_dir()
+                .join(WASM_TARGET)
+                .join("widget/pulso_widget.wasm")
+        }
+    };
     let stage = target_dir().join("widget-stage");
     recreate(&stage)?;
     exec(
@@ -76,11 +96,25 @@ pub fn build() -> Result<Built> {
                 .arg(&glue),
         )?;
     }
+    let boot = stage.join("boot.js");
+    std::fs::copy(root().join("widget/loader/boot.js"), &boot)
+        .map_err(|e| format!("cannot copy the boot module: {e}"))?;
+    if let Some(terser) = &terser {
+        exec(
+            Command::new(&terser[0])
+                .args(&terser[1..])
+                .arg(&boot)
+                .args(["--module", "--compress", "--mangle", "-o"])
+                .arg(&boot),
+        )?;
+    }
     let glue_bytes = read(&glue)?;
     let wasm_bytes = read(&wasm)?;
+    let boot_bytes = read(&boot)?;
     let mut hasher = Sha256::new();
     hasher.update(&glue_bytes);
     hasher.update(&wasm_bytes);
+    hasher.update(&boot_bytes);
     let hash: String = hasher.finalize()[..5]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -93,9 +127,11 @@ pub fn build() -> Result<Built> {
     let bundle = vec![
         dir.join("widget").join(format!("{name}.js")),
         dir.join("widget").join(format!("{name}.wasm")),
+        dir.join("widget").join(format!("{name}-boot.js")),
     ];
     write(&bundle[0], &glue_bytes)?;
     write(&bundle[1], &wasm_bytes)?;
+    write(&bundle[2], &boot_bytes)?;
     let loader_source = std::fs::read_to_string(root().join("widget/loader/pulso.js"))
         .map_err(|e| format!("cannot read the loader: {e}"))?;
     let loader = dir.join("pulso.js");
@@ -110,7 +146,7 @@ pub fn build() -> Result<Built> {
             Command::new(&terser[0])
                 .args(&terser[1..])
                 .arg(&loader)
-                .args(["--compress", "--mangle", "-o"])
+                .args(["--ecma", "2020", "--compress", "passes=2", "--mangle", "-o"])
                 .arg(&loader),
         )?;
     }

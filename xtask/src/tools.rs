@@ -30,6 +30,63 @@ pub fn wasm_target() -> Result {
     )
 }
 
+/// The nightly the widget is built with: std rebuilt for size
+/// (`-Zbuild-std`) with `panic=immediate-abort`, ~7 KB less brotli than
+/// stable. Pinned by date; the rest of the workspace stays on stable.
+pub const NIGHTLY_DATE: &str = "2026-05-19";
+
+/// A toolchain name for the pinned nightly, with `rust-src` and the wasm32
+/// target; installed when missing. `None` (and a warning) when rustup cannot
+/// get it: the widget is then built on stable, larger.
+pub fn nightly() -> Option<String> {
+    let pinned = format!("nightly-{NIGHTLY_DATE}");
+    let dated = |name: &str| {
+        Command::new("rustup")
+            .args(["run", name, "rustc", "-V"])
+            .output()
+            .is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains(NIGHTLY_DATE)
+            })
+    };
+    let name = if dated(&pinned) {
+        pinned
+    } else if dated("nightly") {
+        // The channel is at the pinned date already: no download.
+        "nightly".to_owned()
+    } else if exec(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        &pinned,
+        "--profile",
+        "minimal",
+    ]))
+    .is_ok()
+    {
+        pinned
+    } else {
+        eprintln!("warning: no {pinned}: building the widget on stable (larger)");
+        return None;
+    };
+    let ready =
+        exec(Command::new("rustup").args(["component", "add", "rust-src", "--toolchain", &name]))
+            .and_then(|()| {
+                exec(Command::new("rustup").args([
+                    "target",
+                    "add",
+                    WASM_TARGET,
+                    "--toolchain",
+                    &name,
+                ]))
+            });
+    match ready {
+        Ok(()) => Some(name),
+        Err(e) => {
+            eprintln!("warning: {e}: building the widget on stable (larger)");
+            None
+        }
+    }
+}
+
 /// The wasm-bindgen version Cargo.lock pins; the CLI must be exactly this one.
 fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))

@@ -1,7 +1,9 @@
 //! axe-core finds no WCAG 2.1 A/AA violation in the card: English and Spanish,
 //! the scale alone, the open question, a closed list with "Other" open.
 
-use pulso_e2e::{Stack, axe_violations, card, choose_score, in_card, send, with_browser};
+use pulso_e2e::{
+    Stack, axe_violations, card, choose_score, days_pass, in_card, send, with_browser,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_card_passes_axe_in_both_locales_and_every_step() {
@@ -44,7 +46,9 @@ async fn the_card_passes_axe_in_both_locales_and_every_step() {
                 "{lang}: thanks"
             );
 
-            // A later survey: the closed list, with "Other" and its text box open.
+            // A later survey (months later): the closed list, with "Other" and
+            // its text box open.
+            days_pass(&client, 100).await;
             client
                 .goto(&format!("{shop}/done?lang={lang}"))
                 .await

@@ -4,7 +4,7 @@
 
 use fantoccini::key::Key;
 use pulso_e2e::{
-    Stack, answered_before, card, choose_score, focused_in_card, in_card, legend, press,
+    Stack, answered_before, card, choose_score, days_pass, focused_in_card, in_card, legend, press,
     reason_ids, save_doc_image, send, set_respondent, tab_to, with_browser,
 };
 
@@ -36,6 +36,8 @@ async fn a_returning_respondent_gets_the_list_of_each_band() {
         send(&root).await;
 
         // Second survey, score 2: the very unhappy band's list and wording.
+        // Each comes after the recontact period (90 days).
+        days_pass(&client, 100).await;
         client.goto(&done).await.unwrap();
         let root = card(&client).await;
         choose_score(&root, 2).await;
@@ -88,6 +90,7 @@ async fn a_returning_respondent_gets_the_list_of_each_band() {
         send(&root).await;
 
         // Score 8: the passives' list.
+        days_pass(&client, 100).await;
         client.goto(&done).await.unwrap();
         let root = card(&client).await;
         choose_score(&root, 8).await;
@@ -106,6 +109,7 @@ async fn a_returning_respondent_gets_the_list_of_each_band() {
         send(&root).await;
 
         // Score 10: the promoters' list; "Other" opens a text box that must be filled.
+        days_pass(&client, 100).await;
         client.goto(&done).await.unwrap();
         let root = card(&client).await;
         choose_score(&root, 10).await;

@@ -1,0 +1,375 @@
+//! When a survey is due and how often it may be shown: URL rules, targeting
+//! conditions, and the site's theme. The loader (plain JS) evaluates them; this
+//! module checks them when the configuration is read, and its `matches` and
+//! `holds` are the reference the loader's tests hold it to.
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::Prop;
+
+/// A page address rule, matched against the path of the page (no query string).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum UrlRule {
+    /// The path exactly: `{ exact = "/thanks" }`.
+    Exact(String),
+    /// Paths that start with it: `{ prefix = "/account/" }`.
+    Prefix(String),
+    /// `*` any characters but `/`, `**` any characters, `?` one character but
+    /// `/`: `{ glob = "/orders/*/done" }`.
+    Glob(String),
+}
+
+impl UrlRule {
+    fn pattern(&self) -> &str {
+        match self {
+            UrlRule::Exact(p) | UrlRule::Prefix(p) | UrlRule::Glob(p) => p,
+        }
+    }
+
+    /// The rule as an anchored JavaScript regular expression over the path,
+    /// the form the loader runs.
+    pub fn to_regex(&self) -> String {
+        let mut out = String::from("^");
+        match self {
+            UrlRule::Exact(p) => {
+                escape_into(&mut out, p);
+                out.push('$');
+            }
+            UrlRule::Prefix(p) => escape_into(&mut out, p),
+            UrlRule::Glob(p) => {
+                let mut chars = p.chars().peekable();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '*' if chars.peek() == Some(&'*') => {
+                            chars.next();
+                            out.push_str(".*");
+                        }
+                        '*' => out.push_str("[^/]*"),
+                        '?' => out.push_str("[^/]"),
+                        c => escape_into(&mut out, c.encode_utf8(&mut [0; 4])),
+                    }
+                }
+                out.push('$');
+            }
+        }
+        out
+    }
+
+    /// Whether `path` matches; the same meaning as the loader's regular expression.
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            UrlRule::Exact(p) => path == p,
+            UrlRule::Prefix(p) => path.starts_with(p.as_str()),
+            UrlRule::Glob(p) => glob(p.as_bytes(), path.as_bytes()),
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let p = self.pattern();
+        if !p.starts_with('/') {
+            return Err(format!(
+                "`{p}` must start with `/` (rules match the page's path)"
+            ));
+        }
+        if p.contains(['?', '#']) && !matches!(self, UrlRule::Glob(_)) || p.contains('#') {
+            return Err(format!(
+                "`{p}`: rules match the path only, without `?` or `#`"
+            ));
+        }
+        if p.len() > 500 {
+            return Err("a URL rule is at most 500 characters".into());
+        }
+        Ok(())
+    }
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+fn glob(pattern: &[u8], path: &[u8]) -> bool {
+    match pattern {
+        [] => path.is_empty(),
+        [b'*', b'*', rest @ ..] => (0..=path.len()).any(|i| glob(rest, &path[i..])),
+        [b'*', rest @ ..] => {
+            let end = path.iter().position(|c| *c == b'/').unwrap_or(path.len());
+            (0..=end).any(|i| glob(rest, &path[i..]))
+        }
+        [b'?', rest @ ..] => path.first().is_some_and(|c| *c != b'/') && glob(rest, &path[1..]),
+        [c, rest @ ..] => path.first() == Some(c) && glob(rest, &path[1..]),
+    }
+}
+
+/// A targeting condition on a trait given to `identify` or a property given
+/// to `track`: `{ trait = "plan", equals = "pro" }`, `{ prop = "total", gte = 50 }`,
+/// `{ trait = "country", one_of = ["es", "mx"] }`. Every condition of a survey
+/// must hold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    #[serde(default, rename = "trait", skip_serializing_if = "Option::is_none")]
+    pub trait_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prop: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Prop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Prop>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gt: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lt: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<f64>,
+}
+
+impl Condition {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match (&self.trait_, &self.prop) {
+            (Some(k), None) | (None, Some(k)) if !k.trim().is_empty() => {}
+            _ => return Err("a condition names one `trait` or one `prop`".into()),
+        }
+        let equal = self.equals.is_some() as u8 + self.one_of.is_some() as u8;
+        let compare = [self.gt, self.gte, self.lt, self.lte]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+        if equal + (compare > 0) as u8 != 1 {
+            return Err(
+                "a condition has one test: `equals`, `one_of`, or numeric `gt`/`gte`/`lt`/`lte`"
+                    .into(),
+            );
+        }
+        if self.one_of.as_ref().is_some_and(Vec::is_empty) {
+            return Err("`one_of` needs at least one value".into());
+        }
+        Ok(())
+    }
+
+    /// Whether the condition holds for these traits and properties; the loader
+    /// implements the same rule in JS.
+    pub fn holds(&self, traits: &[(&str, Prop)], props: &[(&str, Prop)]) -> bool {
+        let (name, from) = match (&self.trait_, &self.prop) {
+            (Some(t), _) => (t, traits),
+            (_, Some(p)) => (p, props),
+            _ => return false,
+        };
+        let value = from.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        if let Some(want) = &self.equals {
+            return value == Some(want);
+        }
+        if let Some(list) = &self.one_of {
+            return value.is_some_and(|v| list.contains(v));
+        }
+        let Some(Prop::Number(n)) = value else {
+            return false;
+        };
+        self.gt.is_none_or(|x| *n > x)
+            && self.gte.is_none_or(|x| *n >= x)
+            && self.lt.is_none_or(|x| *n < x)
+            && self.lte.is_none_or(|x| *n <= x)
+    }
+}
+
+/// Where the card sits on the screen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    #[default]
+    BottomRight,
+    BottomLeft,
+    BottomCenter,
+}
+
+/// Light, dark, or following the visitor's system setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    #[default]
+    Light,
+    Dark,
+    Auto,
+}
+
+/// The card's look on a site (`[sites.KEY.theme]`); hosts can still override
+/// the `--pulso-*` custom properties on the `pulso-survey` element.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// Buttons, the chosen score, focus rings: a CSS colour (`#0b57d0`, `rgb(...)`, a name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent: Option<String>,
+    /// A CSS font family list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+    /// Corner radius of the card, a CSS length (`12px`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius: Option<String>,
+    #[serde(default)]
+    pub position: Position,
+    #[serde(default)]
+    pub scheme: Scheme,
+}
+
+impl Theme {
+    /// Values go into a stylesheet: only characters that cannot end a declaration
+    /// or open a block or a URL are allowed.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (field, value) in [
+            ("accent", &self.accent),
+            ("font", &self.font),
+            ("radius", &self.radius),
+        ] {
+            if let Some(v) = value
+                && (v.bytes().all(|c| c == b' ')
+                    || v.len() > 200
+                    || !v
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b" #%,.-_'\"()".contains(&c))
+                    || v.to_ascii_lowercase()
+                        .split('(')
+                        .any(|f| f.ends_with("url")))
+            {
+                return Err((field, format!("`{v}` is not a plain CSS value")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_rules_match_as_their_regexes_say() {
+        let rules = [
+            UrlRule::Exact("/thanks".into()),
+            UrlRule::Prefix("/account/".into()),
+            UrlRule::Glob("/orders/*/done".into()),
+            UrlRule::Glob("/help/**".into()),
+        ];
+        let regexes = [
+            "^\\/thanks$",
+            "^\\/account\\/",
+            "^\\/orders\\/[^/]*\\/done$",
+            "^\\/help\\/.*$",
+        ];
+        for (rule, regex) in rules.iter().zip(regexes) {
+            assert_eq!(rule.to_regex(), regex);
+        }
+        let m = |i: usize, path: &str| rules[i].matches(path);
+        assert!(m(0, "/thanks") && !m(0, "/thanks/again") && !m(0, "/thank"));
+        assert!(m(1, "/account/") && m(1, "/account/orders/7") && !m(1, "/accounts"));
+        assert!(m(2, "/orders/42/done") && !m(2, "/orders/4/2/done") && !m(2, "/orders/42/done/x"));
+        assert!(m(3, "/help/") && m(3, "/help/a/b/c") && !m(3, "/helpdesk"));
+        assert!(UrlRule::Glob("/a?c".into()).matches("/abc"));
+        assert!(!UrlRule::Glob("/a?c".into()).matches("/a/c"));
+        assert!(UrlRule::Exact("shop".into()).check().is_err());
+        assert!(UrlRule::Prefix("/x?y=1".into()).check().is_err());
+    }
+
+    #[test]
+    fn conditions_test_traits_and_props() {
+        let traits = [
+            ("plan", Prop::Text("pro".into())),
+            ("seats", Prop::Number(12.0)),
+        ];
+        let props = [("total", Prop::Number(60.0))];
+        let c = |toml: Condition| {
+            toml.check().unwrap();
+            toml.holds(&traits, &props)
+        };
+        let base = |name: &str, is_trait: bool| Condition {
+            trait_: is_trait.then(|| name.to_owned()),
+            prop: (!is_trait).then(|| name.to_owned()),
+            ..Condition::default()
+        };
+        assert!(c(Condition {
+            equals: Some(Prop::Text("pro".into())),
+            ..base("plan", true)
+        }));
+        assert!(!c(Condition {
+            equals: Some(Prop::Text("free".into())),
+            ..base("plan", true)
+        }));
+        assert!(c(Condition {
+            one_of: Some(vec![Prop::Text("team".into()), Prop::Text("pro".into())]),
+            ..base("plan", true)
+        }));
+        assert!(c(Condition {
+            gte: Some(50.0),
+            lt: Some(100.0),
+            ..base("total", false)
+        }));
+        assert!(!c(Condition {
+            gt: Some(60.0),
+            ..base("total", false)
+        }));
+        assert!(!c(Condition {
+            gt: Some(1.0),
+            ..base("missing", false)
+        }));
+        assert!(
+            !c(Condition {
+                gt: Some(1.0),
+                ..base("plan", true)
+            }),
+            "not a number"
+        );
+        assert!(base("plan", true).check().is_err(), "no test");
+        assert!(
+            Condition {
+                equals: Some(Prop::Bool(true)),
+                ..Condition::default()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            Condition {
+                equals: Some(Prop::Bool(true)),
+                gt: Some(1.0),
+                ..base("plan", true)
+            }
+            .check()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn theme_values_cannot_escape_their_declaration() {
+        let ok = Theme {
+            accent: Some("#0b57d0".into()),
+            font: Some("\"Inter\", sans-serif".into()),
+            radius: Some("8px".into()),
+            ..Theme::default()
+        };
+        assert_eq!(ok.check(), Ok(()));
+        for bad in [
+            "red; } * { display: none",
+            "url(https://x)",
+            "red</style>",
+            "",
+        ] {
+            let t = Theme {
+                accent: Some(bad.into()),
+                ..Theme::default()
+            };
+            assert_eq!(t.check().unwrap_err().0, "accent", "{bad}");
+        }
+    }
+}

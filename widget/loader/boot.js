@@ -1,0 +1,91 @@
+// boot.js: the loader's rarely needed half, imported only when a survey is due
+// or an answer waits in the outbox, so that pages pay nothing for it otherwise.
+// Built by `cargo xtask widget` (terser), named with the bundle's content hash.
+export function init(base, site) {
+  // localStorage may be blocked (privacy modes, sandboxed frames).
+  var store = function (key, value) {
+    try {
+      var s = window.localStorage;
+      if (value === null) s.removeItem(key); else if (value) s.setItem(key, value); else return s.getItem(key);
+    } catch (e) {}
+  };
+
+  // A respondent's first survey asks the open question, later ones a closed list.
+  // The browser remembers earlier answers; when it does not, the collector may
+  // (storage cleared, another device of an identified user). When nobody
+  // knows, it is a first survey.
+  var answeredBefore = function (respondent, user) {
+    return store('pulso.answered.' + site) ? Promise.resolve(true) :
+      fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/respondents/' + respondent + (user ? '?user=' + encodeURIComponent(user) : ''))
+        .then(function (res) { return res.ok && res.json() })
+        .then(function (j) { return !!(j && j.answered) }, function () { return false });
+  };
+
+  // The outbox: every answer is written here before it is posted (so a closed
+  // tab or a crash mid-request loses nothing) and stays until the collector
+  // answered for good; one not acknowledged (offline, 408, 429, 5xx) is sent
+  // again with growing pauses, at every page load and when the browser comes
+  // back online. The latest revision of each answer, at most 20. The collector
+  // keeps one answer per id, so a repeat is harmless. `queue(body)` before a
+  // post says whether the answer is kept; `queue(body, true)` after a final
+  // answer drops it; `queue(body, false)` after a failure schedules a retry.
+  var OUTBOX = 'pulso.outbox';
+  var outbox = function () {
+    try { return JSON.parse(store(OUTBOX) || '[]') } catch (e) { return [] }
+  };
+  var queue = function (body, settled) {
+    var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
+    // Before the post, a pause keeps timers off the card's own request.
+    if (!settled && !list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: Date.now() + (settled === false ? 0 : 1e4) });
+    store(OUTBOX, list.length ? JSON.stringify(list.slice(-20)) : null);
+    if (settled === false) setTimeout(flush, 2e3);
+    return outbox().some(function (e) { return e.id == a.id });
+  };
+  var flushing, timer;
+  // `all`: a page load or the browser coming online sends everything at once;
+  // timers within a page send only what its pause lets through.
+  var flush = function (all) {
+    var now = Date.now(), due = outbox().filter(function (e) { return all === 1 || e.at <= now });
+    if (flushing || !due.length) return;
+    flushing = 1;
+    Promise.all(due.map(function (e) {
+      return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: e.body })
+        // Delivered, or refused for good (a 4xx other than 408/429): done with it.
+        .then(function (r) { return r.ok || r.status < 500 && r.status != 408 && r.status != 429 }, function () {});
+    })).then(function (done) {
+      var list = outbox().filter(function (e) {
+        var i = due.findIndex(function (d) { return d.id == e.id && d.rev == e.rev });
+        if (i < 0) return 1;
+        if (!done[i]) e.at = Date.now() + Math.min(36e5, 2e3 * Math.pow(2, e.tries++));
+        return !done[i];
+      });
+      store(OUTBOX, list.length ? JSON.stringify(list) : null);
+      flushing = 0;
+      clearTimeout(timer);
+      if (list.length) timer = setTimeout(flush, Math.max(1e3, Math.min.apply(null, list.map(function (e) { return e.at })) - Date.now()));
+    });
+  };
+  window.addEventListener('online', function () { flush(1) });
+
+  // The card: its glue and wasm sit beside this module, under the same hash.
+  var bundle;
+  var show = function (o) {
+    // No WebAssembly (some locked-down browsers): show nothing, count nothing.
+    if (typeof WebAssembly != 'object') return;
+    var name = import.meta.url.replace(/-boot\.js$/, '');
+    return Promise.all([
+      bundle || (bundle = import(name + '.js').then(function (m) {
+        return m.default({ module_or_path: name + '.wasm' }).then(function () { return m });
+      })),
+      answeredBefore(o.respondent, o.user_id)
+    ]).then(function (m) {
+      o.base = base;
+      o.site = site;
+      o.first = !m[1];
+      o.queue = queue;
+      o.locales = [o.locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
+      m[0].show(o) && o.note('s');
+    });
+  };
+  return { queue: queue, flush: flush, show: show };
+}
