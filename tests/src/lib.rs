@@ -53,19 +53,25 @@ impl Stack {
     /// As [`Stack::start_with`], with `appended` TOML at the end of the file
     /// (more of the shop site: `[[sites.shop.webhooks]]`).
     pub async fn start_configured(extra: &str, appended: &str) -> Stack {
+        Stack::start_edited(|text| {
+            text.replace("[sites.shop]", &format!("{extra}\n[sites.shop]")) + "\n" + appended
+        })
+        .await
+    }
+
+    /// A stack whose configuration is `edit` applied to the example's text.
+    pub async fn start_edited(edit: impl FnOnce(String) -> String) -> Stack {
         let dir = tempfile::tempdir().expect("temp dir");
         let shop_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("shop port");
         let shop = format!("http://{}", shop_listener.local_addr().unwrap());
         let config = dir.path().join("pulso.toml");
-        let text = config_text(&shop).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"))
-            + "\n"
-            + appended;
+        let text = edit(config_text(&shop));
         std::fs::write(&config, text).expect("write config");
 
         let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0").await;
-        let router = examples::shop(&collector);
+        let router = examples::shop(&collector).merge(test_pages(&collector));
         let shop_task = tokio::spawn(async move {
             axum_serve(shop_listener, router).await;
         });
@@ -228,6 +234,50 @@ impl Drop for Stack {
         self.shop_task.abort();
         let _ = self.child.start_kill();
     }
+}
+
+/// Pages for the trigger tests, on the shop's origin: `/t/...` is a blank page
+/// with the two tags (any path: URL rules); `/t/hostile/...` adds aggressive
+/// global CSS; `/t/csp/...` is served under a strict Content-Security-Policy.
+fn test_pages(collector: &str) -> axum::Router {
+    use axum::http::header::CONTENT_SECURITY_POLICY;
+    use axum::response::{Html, IntoResponse};
+    const NONCE: &str = "e2e-nonce-0123456789";
+    let page = move |head: &str, collector: &str, nonce: &str| {
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>test page</title>{head}\
+             <script{nonce}>window.pulso=window.pulso||function(){{(pulso.q=pulso.q||[]).push(arguments)}};</script>\
+             <script async src=\"{collector}/pulso.js\" data-site=\"shop\"{nonce}></script></head>\
+             <body><h1>A page</h1><p>Some text of the host page.</p><button type=\"button\">A host button</button></body></html>"
+        )
+    };
+    let hostile = "<style>* { all: unset !important; } button { display: none !important; } \
+                   div { display: none !important; } input { visibility: hidden !important; } \
+                   body { font-size: 40px !important; }</style>";
+    let policy = format!(
+        "default-src 'none'; script-src 'nonce-{NONCE}' {collector} 'wasm-unsafe-eval'; \
+         connect-src {collector}; style-src 'nonce-{NONCE}'; img-src 'none'"
+    );
+    let (plain, bad, strict) = (
+        page("", collector, ""),
+        page(hostile, collector, ""),
+        page("", collector, &format!(" nonce=\"{NONCE}\"")),
+    );
+    axum::Router::new()
+        .route(
+            "/t/{*path}",
+            axum::routing::get(move || async move { Html(plain) }),
+        )
+        .route(
+            "/t/hostile/{*path}",
+            axum::routing::get(move || async move { Html(bad) }),
+        )
+        .route(
+            "/t/csp/{*path}",
+            axum::routing::get(move || async move {
+                ([(CONTENT_SECURITY_POLICY, policy)], Html(strict)).into_response()
+            }),
+        )
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {

@@ -12,3 +12,5 @@ mod reliability;
 mod analysts;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
 mod webhooks;
+// Triggers and targeting: steps, URL rules and SPA navigation, sampling, periods, hostile pages.
+mod triggers;
