@@ -238,7 +238,8 @@ impl Drop for Stack {
 
 /// Pages for the trigger tests, on the shop's origin: `/t/...` is a blank page
 /// with the two tags (any path: URL rules); `/t/hostile/...` adds aggressive
-/// global CSS; `/t/csp/...` is served under a strict Content-Security-Policy.
+/// global CSS; `/t/csp/...` is served under a strict Content-Security-Policy;
+/// `/t/nostorage/...` has `localStorage` blocked, as some privacy modes do.
 fn test_pages(collector: &str) -> axum::Router {
     use axum::http::header::CONTENT_SECURITY_POLICY;
     use axum::response::{Html, IntoResponse};
@@ -258,10 +259,13 @@ fn test_pages(collector: &str) -> axum::Router {
         "default-src 'none'; script-src 'nonce-{NONCE}' {collector} 'wasm-unsafe-eval'; \
          connect-src {collector}; style-src 'nonce-{NONCE}'; img-src 'none'"
     );
-    let (plain, bad, strict) = (
+    let blocked = "<script>Object.defineProperty(window, 'localStorage', { get() { \
+                   throw new DOMException('The operation is insecure.', 'SecurityError') } });</script>";
+    let (plain, bad, strict, no_storage) = (
         page("", collector, ""),
         page(hostile, collector, ""),
         page("", collector, &format!(" nonce=\"{NONCE}\"")),
+        page(blocked, collector, ""),
     );
     axum::Router::new()
         .route(
@@ -271,6 +275,10 @@ fn test_pages(collector: &str) -> axum::Router {
         .route(
             "/t/hostile/{*path}",
             axum::routing::get(move || async move { Html(bad) }),
+        )
+        .route(
+            "/t/nostorage/{*path}",
+            axum::routing::get(move || async move { Html(no_storage) }),
         )
         .route(
             "/t/csp/{*path}",

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ShadowRootInit, ShadowRootMode};
 
 pub use card::Card;
-pub use decode::{Display, decode_display, decode_survey};
+pub use decode::{Display, decode_display, decode_survey, decode_theme};
 pub use wire::to_json;
 
 /// The tag of the element that hosts the card's shadow root. A custom name keeps

@@ -2,7 +2,7 @@
 //! wire code against the shared fixtures, and the card as it mounts.
 
 use js_sys::JSON;
-use pulso_widget::{decode_survey, show, to_json};
+use pulso_widget::{decode_survey, decode_theme, show, theme_css, to_json};
 use survey::examples;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -22,7 +22,41 @@ fn decodes_the_configuration_the_collector_serves() {
     let config = parse(examples::CLIENT_CONFIG_JSON);
     let surveys = js_sys::Reflect::get(&config, &"surveys".into()).unwrap();
     let first = js_sys::Array::from(&surveys).get(0);
-    assert_eq!(decode_survey(&first), Some(examples::survey()));
+    // The card reads what it shows; triggers are the loader's.
+    let full = examples::survey();
+    let shown = survey::Survey {
+        id: full.id,
+        steps: full.steps,
+        default_locale: full.default_locale,
+        bands: full.bands,
+        texts: full.texts,
+        shuffle_reasons: full.shuffle_reasons,
+        ..Default::default()
+    };
+    assert_eq!(decode_survey(&first), Some(shown));
+}
+
+#[wasm_bindgen_test]
+fn the_theme_becomes_custom_properties_a_corner_and_dark_mode() {
+    let theme = decode_theme(&parse(
+        r##"{"accent":"#0a7","font":"Inter","radius":"4px","position":"bottom-left","scheme":"auto"}"##,
+    ));
+    let css = theme_css(&theme);
+    assert!(
+        css.starts_with(
+            ":host{--pulso-accent:#0a7;--pulso-focus:#0a7;--pulso-font:Inter;--pulso-radius:4px;}"
+        ),
+        "{css}"
+    );
+    assert!(
+        css.contains("@media (prefers-color-scheme:dark){:host{--pulso-bg:#161b22;"),
+        "{css}"
+    );
+    assert!(css.ends_with(".card{right:auto;left:16px}"), "{css}");
+    let dark = decode_theme(&parse(r#"{"scheme":"dark","position":"bottom-center"}"#));
+    assert!(theme_css(&dark).starts_with(":host{--pulso-bg:#161b22;"));
+    assert!(theme_css(&dark).contains("left:50%"));
+    assert_eq!(theme_css(&decode_theme(&JsValue::UNDEFINED)), ":host{}");
 }
 
 #[wasm_bindgen_test]

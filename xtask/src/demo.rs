@@ -42,6 +42,8 @@ pub fn run() -> Result {
         "
 Pulso demo
   shop:       http://{SHOP}/            (product → cart → checkout → done asks the survey)
+  app:        http://{SHOP}/app/        (single-page app: sign in, open Account; 2 s later, half
+                                          of the visitors are asked)
   collector:  http://{COLLECTOR}/healthz
   database:   {database}
   dashboard:  http://{COLLECTOR}/dashboard/shop   (token: demo-export-token-change-me)

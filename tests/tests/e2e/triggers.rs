@@ -477,10 +477,19 @@ async fn hostile_css_and_strict_csp_pages_get_a_working_card() {
             in_card(&root, "textarea").await.send_keys(kind).await.unwrap();
             assert_eq!(send(&root).await, "Thank you for your feedback!", "{kind}");
             let after = client
-                .execute("return [shift, violations]", vec![])
+                .execute(
+                    "return [shift, violations, document.adoptedStyleSheets.length,
+                             [...document.querySelectorAll('style, link[rel=stylesheet]')].length]",
+                    vec![],
+                )
                 .await
                 .unwrap();
-            assert_eq!(after, json!([0, []]), "{kind}: layout shift, CSP violations");
+            let page_sheets = if *kind == "hostile" { 1 } else { 0 };
+            assert_eq!(
+                after,
+                json!([0, [], 0, page_sheets]),
+                "{kind}: layout shift, CSP violations, stylesheets added to the page"
+            );
         }
     })
     .await;
@@ -492,4 +501,37 @@ async fn hostile_css_and_strict_csp_pages_get_a_working_card() {
         .collect();
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(texts.contains(&"hostile".into()) && texts.contains(&"csp".into()));
+}
+
+/// Where the page cannot use localStorage, nothing can be throttled: no card
+/// at all (rather than one on every page), and nothing thrown into the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_storage_shows_nothing_and_throws_nothing() {
+    let stack = stack(0).await;
+    let page = format!("{}/t/nostorage/done", stack.shop);
+    with_browser(move |client| async move {
+        visit(&client, &page).await;
+        client
+            .execute(
+                "window.thrown = 0; addEventListener('error', () => thrown++);
+                 addEventListener('unhandledrejection', () => thrown++);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        pulso(&client, json!(["track", "checkout_done", {"total": 30}])).await;
+        pulso(&client, json!(["track", "upgraded", {"total": 80}])).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // The loader stops before even asking for the configuration.
+        let seen = client
+            .execute(
+                "return [thrown, !!document.querySelector('pulso-survey'),
+                         performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/v1/') || n.includes('/widget/'))]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(seen, json!([0, false, []]));
+    })
+    .await;
 }
