@@ -1,22 +1,21 @@
-//! Storage of answers. Only this module speaks SQL; the rest of the collector sees
-//! [`Store`], [`NewAnswer`] and [`AnswerRow`].
+//! Storage of answers, in SQLite (one file, the default) or PostgreSQL (several
+//! collectors on one database), chosen by the database URL. Only this module
+//! speaks SQL; the rest of the collector sees [`Store`], [`NewAnswer`] and
+//! [`AnswerRow`]. Both backends run the same statements through sqlx's `Any`
+//! driver: `$N` parameters, integers as BIGINT (booleans as 0/1), no dialect
+//! beyond what both share; each has its own migrations.
 //!
-//! Writes go through one writer task that owns one connection and commits answers
-//! in batches ("group commit"): every answer waiting when a transaction starts
-//! shares its fsync, so `synchronous=FULL` durability does not cost throughput.
-//! Reads (exports, history) use a pool of other connections, which WAL allows
-//! alongside the writer.
+//! Writes go through one writer task that commits answers in batches ("group
+//! commit"): every answer waiting when a transaction starts shares its fsync, so
+//! durable commits do not cost throughput. Reads (exports, history) use a pool
+//! of other connections, which SQLite's WAL allows alongside the writer.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Connection, Row};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Connection, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::webhooks::{Change, Event, Webhook};
@@ -32,7 +31,7 @@ const WRITE_BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL `{0}` (expected sqlite://PATH)")]
+    #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -122,10 +121,30 @@ pub struct AnswerRow {
     pub props: String,
 }
 
+/// Which database the URL named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
+    backend: Backend,
     /// Readers.
-    pool: SqlitePool,
+    pool: AnyPool,
     /// The writer task's queue.
     writer: mpsc::Sender<Job>,
     /// Woken when a committed batch put events in the webhook outbox.
@@ -138,35 +157,43 @@ struct Job {
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database named by `url`.
+    /// Opens (creating an SQLite file if needed) and migrates the database
+    /// named by `url`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        }
-        // WAL + synchronous=FULL: a commit is on disk before we answer 2xx, so an
-        // acknowledged answer survives kill -9 and power loss alike.
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+        let url = match backend {
+            // Create the file when missing.
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let pool = pool_options(backend, 4, Duration::from_secs(5))
+            .connect(&url)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let connection =
-            SqliteConnection::connect_with(&options.busy_timeout(WRITE_BUSY_TIMEOUT)).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        // The writer's own connection, kept in a pool of one so that a lost
+        // connection (a database restart) is replaced by the next batch.
+        let writer_pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT)
+            .connect(&url)
+            .await?;
         let (writer, jobs) = mpsc::channel(QUEUE);
         let events_ready = Arc::new(Notify::new());
-        tokio::spawn(write_loop(connection, jobs, events_ready.clone()));
+        tokio::spawn(write_loop(backend, writer_pool, jobs, events_ready.clone()));
         Ok(Store {
+            backend,
             pool,
             writer,
             events_ready,
         })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Creates the answer, or moves it to a newer revision; never goes backwards.
@@ -183,18 +210,48 @@ impl Store {
     }
 }
 
+/// Connections as each backend needs them. SQLite: WAL + synchronous=FULL, so
+/// a commit is on disk before we answer 2xx and an acknowledged answer
+/// survives kill -9 and power loss alike; `busy` is how long a statement waits
+/// for a lock held by someone else. PostgreSQL commits durably by default
+/// (`synchronous_commit = on`).
+fn pool_options(backend: Backend, size: u32, busy: Duration) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(5));
+    match backend {
+        Backend::Postgres => options,
+        Backend::Sqlite => options.after_connect(move |connection, _| {
+            Box::pin(async move {
+                connection
+                    .execute(
+                        format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                            busy.as_millis()
+                        )
+                        .as_str(),
+                    )
+                    .await?;
+                Ok(())
+            })
+        }),
+    }
+}
+
 /// The writer task: takes every job waiting (up to [`MAX_BATCH`]) into one
-/// `BEGIN IMMEDIATE ... COMMIT`, then tells each job its outcome. A failed
-/// batch fails all its jobs; the next batch tries again, so the collector
-/// recovers by itself when the database can be written again.
+/// transaction (`BEGIN IMMEDIATE` on SQLite), then tells each job its
+/// outcome. A failed batch fails all its jobs; the next batch tries again, so
+/// the collector recovers by itself when the database can be written again.
 async fn write_loop(
-    mut connection: SqliteConnection,
+    backend: Backend,
+    pool: AnyPool,
     mut jobs: mpsc::Receiver<Job>,
     events_ready: Arc<Notify>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match write_batch(&mut connection, &batch).await {
+        match write_batch(backend, &pool, &batch).await {
             Ok((outcomes, events)) => {
                 if events > 0 {
                     events_ready.notify_one();
@@ -218,10 +275,16 @@ async fn write_loop(
 /// Commits the batch's answers and their webhook events; returns each answer's
 /// outcome and how many events were queued.
 async fn write_batch(
-    connection: &mut SqliteConnection,
+    backend: Backend,
+    pool: &AnyPool,
     batch: &[Job],
 ) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
-    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let mut connection = pool.acquire().await?;
+    let mut tx = match backend {
+        // Take the write lock first: a batch never fails half-way on a lock.
+        Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => connection.begin().await?,
+    };
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut events = 0;
     for job in batch {
@@ -244,12 +307,12 @@ async fn write_batch(
 
 /// Puts an event in the outbox, unless an event with its key is there already.
 async fn queue_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     e: &Event,
 ) -> Result<usize, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO webhook_events (key, site, webhook, answer_id, kind, body, created_at, next_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (key) DO NOTHING",
     )
     .bind(&e.key)
@@ -266,11 +329,13 @@ async fn queue_event(
 
 /// Stores one answer; with the outcome, what the write changed for webhooks.
 async fn upsert_one(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     a: &NewAnswer,
 ) -> Result<(Upsert, Option<Change>), sqlx::Error> {
     let before = sqlx::query(
-        "SELECT site, survey, respondent, rev, follow_up IS NOT NULL FROM answers WHERE id = ?1",
+        "SELECT site, survey, respondent, rev,
+            CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
+         FROM answers WHERE id = $1",
     )
     .bind(&a.id)
     .fetch_optional(&mut **tx)
@@ -282,7 +347,7 @@ async fn upsert_one(
         if !same_owner {
             return Ok((Upsert::IdTaken, None));
         }
-        if row.get::<i64, _>(3) >= i64::from(a.rev) {
+        if row.try_get::<i64, _>(3)? >= i64::from(a.rev) {
             return Ok((Upsert::AlreadyNewer, None));
         }
     }
@@ -290,8 +355,8 @@ async fn upsert_one(
         "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                 locale, user_id, props, follow_up, open_text, created_at, updated_at,
                 first_survey, reason_ids, reason_texts, other_text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16,
-                ?17, ?18, ?19, ?20)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16,
+                $17, $18, $19, $20)
              ON CONFLICT (id) DO UPDATE SET
                 rev = excluded.rev, score = excluded.score, class = excluded.class,
                 band = excluded.band, step = excluded.step, page = excluded.page,
@@ -306,11 +371,11 @@ async fn upsert_one(
                AND answers.respondent = excluded.respondent",
     )
     .bind(&a.id)
-    .bind(a.rev)
+    .bind(i64::from(a.rev))
     .bind(&a.site)
     .bind(&a.survey)
     .bind(&a.respondent)
-    .bind(a.score)
+    .bind(i64::from(a.score))
     .bind(a.class)
     .bind(&a.band)
     .bind(&a.step)
@@ -321,7 +386,7 @@ async fn upsert_one(
     .bind(a.follow_up)
     .bind(&a.open_text)
     .bind(a.at_millis)
-    .bind(a.first_survey)
+    .bind(a.first_survey.map(i64::from))
     .bind(&a.reason_ids)
     .bind(&a.reason_texts)
     .bind(&a.other_text)
@@ -334,7 +399,9 @@ async fn upsert_one(
     }
     let change = match before {
         None => Some(Change::Created),
-        Some(row) if !row.get::<bool, _>(4) && a.follow_up.is_some() => Some(Change::Completed),
+        Some(row) if row.try_get::<i64, _>(4)? == 0 && a.follow_up.is_some() => {
+            Some(Change::Completed)
+        }
         Some(_) => None,
     };
     Ok((Upsert::Stored, change))
@@ -354,10 +421,10 @@ impl Store {
                 band, first_survey, follow_up, reason_ids, reason_texts, other_text, open_text,
                 respondent, user_id, props
              FROM answers
-             WHERE site = ?1
-               AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at < ?3)
-               AND (?4 IS NULL OR survey = ?4) AND (?5 IS NULL OR step = ?5)
-               AND (?6 IS NULL OR class = ?6) AND (?7 IS NULL OR band = ?7)
+             WHERE site = $1
+               AND ($2 IS NULL OR created_at >= $2) AND ($3 IS NULL OR created_at < $3)
+               AND ($4 IS NULL OR survey = $4) AND ($5 IS NULL OR step = $5)
+               AND ($6 IS NULL OR class = $6) AND ($7 IS NULL OR band = $7)
              ORDER BY created_at, id",
         )
         .bind(site.to_owned())
@@ -379,9 +446,9 @@ impl Store {
         user_id: Option<&str>,
     ) -> Result<bool, StoreError> {
         let found = sqlx::query(
-            "SELECT 1 FROM answers WHERE site = ?1 AND respondent = ?2
+            "SELECT 1 FROM answers WHERE site = $1 AND respondent = $2
              UNION ALL
-             SELECT 1 FROM answers WHERE site = ?1 AND user_id = ?3
+             SELECT 1 FROM answers WHERE site = $1 AND user_id = $3
              LIMIT 1",
         )
         .bind(site)
@@ -487,12 +554,15 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DueEvent>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE webhook_events SET claimed_until = ?2, attempts = attempts + 1
+            // The outer conditions repeat the inner ones: PostgreSQL checks them
+            // again on a row another collector claimed meanwhile, and skips it.
+            "UPDATE webhook_events SET claimed_until = $2, attempts = attempts + 1
              WHERE id IN (
                 SELECT id FROM webhook_events
-                WHERE state = 'pending' AND next_at <= ?1
-                  AND (claimed_until IS NULL OR claimed_until <= ?1)
-                ORDER BY next_at, id LIMIT ?3)
+                WHERE state = 'pending' AND next_at <= $1
+                  AND (claimed_until IS NULL OR claimed_until <= $1)
+                ORDER BY next_at, id LIMIT $3)
+               AND state = 'pending' AND (claimed_until IS NULL OR claimed_until <= $1)
              RETURNING id, key, site, webhook, kind, body, attempts, created_at",
         )
         .bind(now)
@@ -534,17 +604,17 @@ impl Store {
             Attempt::GiveUp { status, error } => ("failed", None, *status, Some(error.as_str())),
         };
         sqlx::query(
-            "UPDATE webhook_events SET state = ?2, next_at = COALESCE(?3, next_at),
-                claimed_until = NULL, last_attempt_at = ?4, last_status = ?5,
-                last_error = ?6,
-                done_at = CASE WHEN ?2 = 'pending' THEN NULL ELSE ?4 END
-             WHERE id = ?1",
+            "UPDATE webhook_events SET state = $2, next_at = COALESCE($3, next_at),
+                claimed_until = NULL, last_attempt_at = $4, last_status = $5,
+                last_error = $6,
+                done_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $4 END
+             WHERE id = $1",
         )
         .bind(id)
         .bind(state)
         .bind(next_at)
         .bind(now)
-        .bind(status)
+        .bind(status.map(i64::from))
         .bind(error)
         .execute(&self.pool)
         .await?;
@@ -560,9 +630,9 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE webhook_events SET next_at = ?3
-             WHERE site = ?1 AND webhook = ?2 AND state = 'pending' AND next_at > ?3
-               AND (claimed_until IS NULL OR claimed_until <= ?3)",
+            "UPDATE webhook_events SET next_at = $3
+             WHERE site = $1 AND webhook = $2 AND state = 'pending' AND next_at > $3
+               AND (claimed_until IS NULL OR claimed_until <= $3)",
         )
         .bind(site)
         .bind(webhook)
@@ -575,7 +645,7 @@ impl Store {
     /// When the next pending event comes due (or its claim ends).
     pub async fn next_event_at(&self) -> Result<Option<i64>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(MAX(next_at, COALESCE(claimed_until, 0)))
+            "SELECT MIN(CASE WHEN claimed_until > next_at THEN claimed_until ELSE next_at END)
              FROM webhook_events WHERE state = 'pending'",
         )
         .fetch_one(&self.pool)
@@ -588,7 +658,7 @@ impl Store {
         let mut state = HookState::default();
         let counts = sqlx::query(
             "SELECT state, COUNT(*), MAX(done_at) FROM webhook_events
-             WHERE site = ?1 AND webhook = ?2 GROUP BY state",
+             WHERE site = $1 AND webhook = $2 GROUP BY state",
         )
         .bind(site)
         .bind(webhook)
@@ -607,7 +677,7 @@ impl Store {
         }
         if let Some(row) = sqlx::query(
             "SELECT last_attempt_at, last_status, last_error FROM webhook_events
-             WHERE site = ?1 AND webhook = ?2 AND last_error IS NOT NULL
+             WHERE site = $1 AND webhook = $2 AND last_error IS NOT NULL
              ORDER BY last_attempt_at DESC LIMIT 1",
         )
         .bind(site)
@@ -634,8 +704,8 @@ impl Store {
             "SELECT key, answer_id, kind, state, attempts, created_at, last_attempt_at,
                 last_status, last_error, done_at
              FROM webhook_events
-             WHERE site = ?1 AND webhook = ?2 AND (?3 IS NULL OR state = ?3)
-             ORDER BY id DESC LIMIT ?4",
+             WHERE site = $1 AND webhook = $2 AND ($3 IS NULL OR state = $3)
+             ORDER BY id DESC LIMIT $4",
         )
         .bind(site)
         .bind(webhook)
@@ -661,7 +731,7 @@ impl Store {
     }
 }
 
-fn to_row(r: &SqliteRow) -> AnswerRow {
+fn to_row(r: &AnyRow) -> AnswerRow {
     AnswerRow {
         id: r.get("id"),
         created_at: r.get("created_at"),
@@ -674,7 +744,7 @@ fn to_row(r: &SqliteRow) -> AnswerRow {
         score: r.get("score"),
         class: r.get("class"),
         band: r.get("band"),
-        first_survey: r.get("first_survey"),
+        first_survey: r.get::<Option<i64>, _>("first_survey").map(|b| b != 0),
         follow_up: r.get("follow_up"),
         reason_ids: r.get("reason_ids"),
         reason_texts: r.get("reason_texts"),

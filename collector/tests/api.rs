@@ -1,6 +1,8 @@
 //! The collector's HTTP API over real HTTP on loopback, each test with its own
 //! SQLite file: validation rules, idempotent upserts, CORS, tokens, assets, CLI.
 
+mod common;
+
 use std::path::Path;
 
 use collector::config;
@@ -15,15 +17,16 @@ const ID: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 struct App {
     url: String,
     dir: tempfile::TempDir,
+    database_url: String,
     http: Client,
 }
 
-fn config_text(dir: &Path) -> String {
+fn config_text(dir: &Path, database_url: &str) -> String {
     format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
-database_url = "sqlite://{db}"
+database_url = "{database_url}"
 assets_dir = "{assets}"
 
 [sites.shop]
@@ -58,7 +61,6 @@ origins = ["http://blog.test"]
 id = "reader_nps"
 texts.en.question = "How likely are you to recommend the blog?"
 "#,
-        db = dir.join("pulso.db").display(),
         assets = dir.join("assets").display(),
     )
 }
@@ -74,10 +76,12 @@ async fn spawn_app_with(extra: &str) -> App {
     std::fs::write(dir.path().join("assets/pulso.js"), "/* loader */").unwrap();
     std::fs::write(dir.path().join("assets/pulso.js.br"), "brotli bytes").unwrap();
     std::fs::write(dir.path().join("assets/widget/pulso-abc.wasm"), b"\0asm").unwrap();
+    let database_url = common::database_url(dir.path()).await;
     let path = dir.path().join("pulso.toml");
-    std::fs::write(&path, config_text(dir.path())).unwrap();
+    std::fs::write(&path, config_text(dir.path(), &database_url)).unwrap();
     // parse, not load: the developer's PULSO_* variables must not reach the test.
-    let text = config_text(dir.path()).replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
+    let text = config_text(dir.path(), &database_url)
+        .replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
     let settings = config::parse("pulso.toml", &text).unwrap();
     let store = Store::open(&settings.database_url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -87,6 +91,7 @@ async fn spawn_app_with(extra: &str) -> App {
     App {
         url,
         dir,
+        database_url,
         http: Client::new(),
     }
 }
@@ -576,8 +581,19 @@ fn bad_inputs() -> Vec<Bad> {
     list
 }
 
-/// The database files' bytes (main file and write-ahead log).
-fn database_bytes(app: &App) -> Vec<u8> {
+/// The database as bytes: the SQLite files (main file and write-ahead log), or
+/// on PostgreSQL every stored column of every answer.
+async fn database_bytes(app: &App) -> Vec<u8> {
+    if app.database_url.starts_with("postgres") {
+        let response = app
+            .http
+            .get(format!("{}/v1/sites/shop/export?format=json", app.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        return response.bytes().await.unwrap().to_vec();
+    }
     ["pulso.db", "pulso.db-wal"]
         .iter()
         .flat_map(|f| std::fs::read(app.dir.path().join(f)).unwrap_or_default())
@@ -590,7 +606,7 @@ async fn bad_inputs_get_a_4xx_naming_the_field_and_leave_the_database_byte_for_b
     let mut stored = with("/id", Some(json!(ID)));
     stored["respondent"] = json!("owner");
     assert_eq!(app.post(&stored).await.0, 200);
-    let before = database_bytes(&app);
+    let before = database_bytes(&app).await;
     let cases = bad_inputs();
     assert!(cases.len() >= 60, "{} cases", cases.len());
     for case in cases {
@@ -625,7 +641,7 @@ async fn bad_inputs_get_a_4xx_naming_the_field_and_leave_the_database_byte_for_b
         );
     }
     assert!(
-        database_bytes(&app) == before,
+        database_bytes(&app).await == before,
         "a refused request changed the database"
     );
     assert_eq!(app.export().await.len(), 1);
@@ -918,7 +934,7 @@ async fn the_export_command_writes_the_same_bytes_as_the_endpoint() {
 async fn check_config_names_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, config_text(dir.path())).unwrap();
+    std::fs::write(&good, config_text(dir.path(), "sqlite://pulso.db")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
         .arg("check-config")
         .arg(&good)
@@ -932,7 +948,7 @@ async fn check_config_names_file_line_and_field() {
 
     let bad = dir.path().join("bad.toml");
     // The first band stops at 5, the second starts at 7: nobody owns 6.
-    let text = config_text(dir.path()).replacen("max = 6", "max = 5", 1);
+    let text = config_text(dir.path(), "sqlite://pulso.db").replacen("max = 6", "max = 5", 1);
     std::fs::write(&bad, text).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
         .arg("check-config")
@@ -1076,7 +1092,7 @@ async fn respondent_history_tells_whether_a_survey_would_be_the_first() {
 async fn check_config_rejects_a_reason_without_text_for_a_locale() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("pulso.toml");
-    let text = config_text(dir.path()).replace(
+    let text = config_text(dir.path(), "sqlite://pulso.db").replace(
         r#"{ id = "price", text.en = "Price", text.es = "Precio" }"#,
         r#"{ id = "price", text.en = "Price" }"#,
     );
@@ -1265,12 +1281,9 @@ async fn exports_in_csv_json_and_ndjson_agree() {
 #[tokio::test]
 async fn exports_filter_by_time_survey_step_class_and_band() {
     let app = spawn_app().await;
-    let store = collector::store::Store::open(&format!(
-        "sqlite://{}",
-        app.dir.path().join("pulso.db").display()
-    ))
-    .await
-    .unwrap();
+    let store = collector::store::Store::open(&app.database_url)
+        .await
+        .unwrap();
     let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_millisecond();
     for (n, time, score, step) in [
         (1, "2026-11-23T22:30:00Z", 2, "checkout_done"), // Madrid: the 23rd, 23:30
@@ -1354,7 +1367,7 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
         .await
         .unwrap();
     let config = app.dir.path().join("pulso.toml");
-    std::fs::write(&config, config_text(app.dir.path())).unwrap();
+    std::fs::write(&config, config_text(app.dir.path(), &app.database_url)).unwrap();
     let stdout = pulso_export(config, &["--format", "ndjson", "--class", "promoter"]).await;
     assert_eq!(stdout, over_http);
 }

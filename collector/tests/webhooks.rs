@@ -1,6 +1,8 @@
 //! Webhooks over real HTTP on loopback: a collector with its own SQLite file and a
 //! receiver that records what it gets (and can be down for a while).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -111,11 +113,12 @@ struct App {
 /// A collector whose site `shop` has the webhooks in `hooks` (TOML).
 async fn spawn_app(hooks: &str) -> App {
     let dir = tempfile::tempdir().unwrap();
+    let database_url = common::database_url(dir.path()).await;
     let text = format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
-database_url = "sqlite://{db}"
+database_url = "{database_url}"
 assets_dir = "{assets}"
 public_url = "https://pulso.example"
 
@@ -141,7 +144,6 @@ max = 10
 reasons = [{{ id = "quality", text.en = "Quality" }}]
 {hooks}
 "#,
-        db = dir.path().join("pulso.db").display(),
         assets = dir.path().join("assets").display(),
     );
     let settings = config::parse("pulso.toml", &text).unwrap();

@@ -70,7 +70,7 @@ impl Stack {
         let text = edit(config_text(&shop));
         std::fs::write(&config, text).expect("write config");
 
-        let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0").await;
+        let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0", None).await;
         let router = examples::shop(&collector).merge(test_pages(&collector));
         let shop_task = tokio::spawn(async move {
             axum_serve(shop_listener, router).await;
@@ -111,7 +111,7 @@ impl Stack {
     /// Starts the collector again on the same address and database.
     pub async fn restart(&mut self) {
         let address = self.collector.trim_start_matches("http://").to_owned();
-        let (child, _) = spawn_collector(self.dir.path(), &address).await;
+        let (child, _) = spawn_collector(self.dir.path(), &address, None).await;
         self.child = child;
     }
 
@@ -195,9 +195,28 @@ impl Drop for Receiver {
     }
 }
 
-/// Starts `pulso serve` on `listen` with the stack's config and database, and
-/// waits for its "listening" line.
-async fn spawn_collector(dir: &std::path::Path, listen: &str) -> (Child, String) {
+/// Starts `pulso serve` on a free port with the configuration in `dir` and the
+/// database at `database_url`; returns the process and its address.
+pub async fn start_collector(dir: &std::path::Path, database_url: &str) -> (Child, String) {
+    spawn_collector(dir, "127.0.0.1:0", Some(database_url)).await
+}
+
+/// The example configuration (`examples/pulso.toml`) for a shop at `origin`,
+/// with the test token.
+pub fn example_config(origin: &str) -> String {
+    config_text(origin)
+}
+
+/// Starts `pulso serve` on `listen` with the stack's config and database (the
+/// SQLite file in `dir` unless given), and waits for its "listening" line.
+async fn spawn_collector(
+    dir: &std::path::Path,
+    listen: &str,
+    database_url: Option<&str>,
+) -> (Child, String) {
+    let database_url = database_url
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("pulso.db").display()));
     let mut child = Command::new(var("PULSO_E2E_BIN"))
         .args(["serve", "--config"])
         .arg(dir.join("pulso.toml"))
@@ -206,10 +225,7 @@ async fn spawn_collector(dir: &std::path::Path, listen: &str) -> (Child, String)
             std::env::var("PULSO_E2E_LOG").unwrap_or_else(|_| "off".into()),
         )
         .env("PULSO_LISTEN", listen)
-        .env(
-            "PULSO_DATABASE_URL",
-            format!("sqlite://{}", dir.join("pulso.db").display()),
-        )
+        .env("PULSO_DATABASE_URL", database_url)
         .env("PULSO_ASSETS_DIR", var("PULSO_E2E_ASSETS"))
         .stdout(Stdio::piped())
         .kill_on_drop(true)

@@ -4,6 +4,7 @@ mod assets;
 mod bench;
 mod demo;
 mod fuzz;
+mod postgres;
 mod size;
 mod test;
 mod tools;

@@ -13,6 +13,8 @@ pub fn run() -> Result {
     let chromium = tools::chromium_binary().ok_or("chromium is not on PATH")?;
     let axe = tools::axe_core()?;
     let soffice = tools::libreoffice()?;
+    // The PostgreSQL backend's suites and the two-collector test run on it.
+    let postgres = crate::postgres::Server::start()?;
 
     // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
     let tmp = target_dir().join("tmp");
@@ -85,7 +87,26 @@ pub fn run() -> Result {
                 .env("PULSO_E2E_DOCS", root().join("docs"))
                 .env("PULSO_E2E_AXE", &axe)
                 .env("PULSO_E2E_SOFFICE", &soffice)
+                .env("PULSO_E2E_POSTGRES", &postgres.url)
+                .env("PULSO_E2E_POSTGRES_RESTART", postgres.restart_command())
                 .env("TMPDIR", &tmp),
+        ),
+    );
+    // The storage and API suites again, each test on a fresh PostgreSQL database.
+    step(
+        "tests (PostgreSQL backend)",
+        exec(
+            cargo()
+                .args([
+                    "test",
+                    "-p",
+                    "pulso-collector",
+                    "--test",
+                    "api",
+                    "--test",
+                    "webhooks",
+                ])
+                .env("PULSO_TEST_POSTGRES", &postgres.url),
         ),
     );
     if !assets_ok {
@@ -104,6 +125,8 @@ pub fn run() -> Result {
                 .env("TMPDIR", &tmp),
         ),
     );
+
+    drop(postgres);
 
     // A short fuzz run of the ingest decisions; `cargo xtask fuzz` runs longer.
     step("fuzz (ingest, 20 s)", crate::fuzz::run(20));

@@ -195,7 +195,7 @@ pub fn axe_core() -> Result<PathBuf> {
 
 /// Installs Debian packages with apt-get when we are root; otherwise an error
 /// that says `what` needs them and names them.
-fn apt_install(what: &str, packages: &[&str]) -> Result {
+pub fn apt_install(what: &str, packages: &[&str]) -> Result {
     let root_user = Command::new("id")
         .arg("-u")
         .output()

@@ -14,3 +14,5 @@ mod analysts;
 mod webhooks;
 // Triggers and targeting: steps, URL rules and SPA navigation, sampling, periods, hostile pages.
 mod triggers;
+// Scale-out: two collector processes on one PostgreSQL database.
+mod scale_out;

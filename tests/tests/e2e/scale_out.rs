@@ -1,0 +1,189 @@
+//! Several stateless collectors on one PostgreSQL: they share nothing but the
+//! database, and every answer is stored once whichever collector got it.
+
+use std::collections::HashMap;
+
+use pulso_e2e::{TOKEN, example_config, start_collector};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+/// The tests of this file share one server and one of them restarts it: they
+/// take turns.
+static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A fresh database on the test server (`cargo xtask test` starts one).
+async fn fresh_database() -> String {
+    let server = std::env::var("PULSO_E2E_POSTGRES").expect(
+        "PULSO_E2E_POSTGRES is not set: run the end-to-end tests through `cargo xtask test`",
+    );
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "pulso_e2e_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+fn answer(n: u64, rev: u32, score: u8) -> Value {
+    json!({
+        "id": format!("00000000-0000-4000-8000-{n:012x}"), "rev": rev, "site": "shop",
+        "survey": "checkout_nps", "respondent": format!("scale-{n}"), "score": score,
+        "step": "checkout_done", "locale": "en"
+    })
+}
+
+async fn export(http: &reqwest::Client, collector: &str) -> String {
+    let response = http
+        .get(format!("{collector}/v1/sites/shop/export?format=csv"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_collectors_on_one_postgres_store_each_answer_once() {
+    let _turn = SERVER.lock().await;
+    let database = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pulso.toml"),
+        example_config("http://shop.test"),
+    )
+    .unwrap();
+    let (_a, first) = start_collector(dir.path(), &database).await;
+    let (_b, second) = start_collector(dir.path(), &database).await;
+    let http = reqwest::Client::new();
+    let post = |collector: &str, body: Value| {
+        let request = http
+            .post(format!("{collector}/v1/responses"))
+            .json(&body)
+            .send();
+        async move {
+            let response = request.await.unwrap();
+            assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        }
+    };
+
+    // Forty answers spread over both collectors.
+    for n in 1..=40 {
+        let to = if n % 2 == 0 { &first } else { &second };
+        post(to, answer(n, 1, (n % 11) as u8)).await;
+    }
+    // The same answer to both at once, then its next revision to one and a
+    // late copy of the first revision to the other.
+    tokio::join!(
+        post(&first, answer(100, 1, 3)),
+        post(&second, answer(100, 1, 3))
+    );
+    let mut completed = answer(100, 2, 3);
+    completed["follow_up"] = json!({"kind": "open", "text": "Completed on the second collector"});
+    post(&second, completed).await;
+    post(&first, answer(100, 1, 3)).await;
+
+    let (a, b) = (export(&http, &first).await, export(&http, &second).await);
+    assert_eq!(a, b, "both collectors read the same database");
+    let mut reader = csv::Reader::from_reader(a.as_bytes());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut texts = HashMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        *seen.entry(row[0].to_owned()).or_default() += 1;
+        texts.insert(
+            row[0].to_owned(),
+            row[pulso_e2e::Stack::column("open_text")].to_owned(),
+        );
+    }
+    assert_eq!(seen.len(), 41);
+    assert!(seen.values().all(|n| *n == 1), "an answer twice: {seen:?}");
+    assert_eq!(
+        texts["00000000-0000-4000-8000-000000000064"],
+        "Completed on the second collector"
+    );
+}
+
+/// PostgreSQL restarted under load: posts get 503 while it is down (never a
+/// 2xx for an answer that is not stored), the collector reconnects by itself,
+/// and every acknowledged answer is there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_loses_no_acknowledged_answer() {
+    let restart = std::env::var("PULSO_E2E_POSTGRES_RESTART").expect(
+        "PULSO_E2E_POSTGRES_RESTART is not set: run the end-to-end tests through `cargo xtask test`",
+    );
+    let _turn = SERVER.lock().await;
+    let database = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_config("http://shop.test").replace(
+        "[sites.shop]",
+        "[server.limits]\nper_ip_per_second = 1000000\nper_ip_burst = 1000000\n\
+         per_site_per_second = 1000000\nper_site_burst = 1000000\n\n[sites.shop]",
+    );
+    std::fs::write(dir.path().join("pulso.toml"), config).unwrap();
+    let (_collector, url) = start_collector(dir.path(), &database).await;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let (url, stop) = (url.clone(), stop.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let (mut acked, mut refused) = (Vec::new(), 0);
+                for i in 0..100_000u64 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let n = 1_000_000 * (w + 1) + i;
+                    let sent = http
+                        .post(format!("{url}/v1/responses"))
+                        .json(&answer(n, 1, (n % 11) as u8))
+                        .send()
+                        .await;
+                    match sent.map(|r| r.status().as_u16()) {
+                        Ok(200) => acked.push(format!("00000000-0000-4000-8000-{n:012x}")),
+                        Ok(503) | Err(_) => refused += 1,
+                        Ok(other) => panic!("status {other}"),
+                    }
+                }
+                (acked, refused)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let restarted = tokio::process::Command::new("sh")
+        .args(["-c", &restart])
+        .output()
+        .await
+        .unwrap();
+    assert!(restarted.status.success(), "{restarted:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for worker in workers {
+        acked.extend(worker.await.unwrap().0);
+    }
+    assert!(acked.len() > 50, "only {} answers got through", acked.len());
+
+    let http = reqwest::Client::new();
+    let csv = export(&http, &url).await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut stored: HashMap<String, usize> = HashMap::new();
+    for row in reader.records() {
+        *stored.entry(row.unwrap()[0].to_owned()).or_default() += 1;
+    }
+    for id in &acked {
+        assert_eq!(stored.get(id), Some(&1), "acknowledged answer {id}");
+    }
+}
