@@ -15,6 +15,7 @@ pub fn run() -> Result {
     let soffice = tools::libreoffice()?;
     // The PostgreSQL backend's suites and the two-collector test run on it.
     let postgres = crate::postgres::Server::start()?;
+    let nginx = tools::nginx();
 
     // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
     let tmp = target_dir().join("tmp");
@@ -69,10 +70,14 @@ pub fn run() -> Result {
 
     // Unit, integration and end-to-end tests (the e2e crate finds the collector,
     // the assets and chromedriver through these variables).
+    let mut workspace = cargo();
+    if let Some(nginx) = &nginx {
+        workspace.env("PULSO_E2E_NGINX", nginx);
+    }
     step(
         "tests",
         exec(
-            cargo()
+            workspace
                 .args([
                     "test",
                     "--workspace",

@@ -216,6 +216,25 @@ pub fn apt_install(what: &str, packages: &[&str]) -> Result {
     )
 }
 
+/// nginx, for the test of the example reverse-proxy configuration: installed
+/// when root, else `None` and that test is skipped with a note (the issue asks
+/// for it where Debian's nginx can be had).
+pub fn nginx() -> Option<PathBuf> {
+    let found = || {
+        on_path("nginx").or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.exists()))
+    };
+    if let Some(nginx) = found() {
+        return Some(nginx);
+    }
+    match apt_install("the reverse-proxy test runs nginx", &["nginx"]) {
+        Ok(()) => found(),
+        Err(e) => {
+            eprintln!("note: {e}; the nginx test is skipped");
+            None
+        }
+    }
+}
+
 /// LibreOffice without a GUI (`soffice`): the export test opens a CSV in it.
 pub fn libreoffice() -> Result<PathBuf> {
     if let Some(soffice) = on_path("soffice") {

@@ -187,3 +187,114 @@ async fn a_database_restart_loses_no_acknowledged_answer() {
         assert_eq!(stored.get(id), Some(&1), "acknowledged answer {id}");
     }
 }
+
+/// The example nginx configuration (`examples/deploy/nginx.conf`, with test
+/// ports and no TLS) in front of two collectors on one PostgreSQL: answers and
+/// exports pass through it, and when a collector dies its share goes to the
+/// other without a failed post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_nginx_configuration_fronts_two_collectors_and_fails_over() {
+    let Some(nginx) = std::env::var_os("PULSO_E2E_NGINX") else {
+        eprintln!("skipped: nginx is not available (cargo xtask test installs it when root)");
+        return;
+    };
+    let _turn = SERVER.lock().await;
+    let database = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pulso.toml"),
+        example_config("http://shop.test"),
+    )
+    .unwrap();
+    let (mut first, first_url) = start_collector(dir.path(), &database).await;
+    let (_second, second_url) = start_collector(dir.path(), &database).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/deploy/nginx.conf"
+    ))
+    .unwrap();
+    let site: String = example
+        .replace("127.0.0.1:8081", first_url.trim_start_matches("http://"))
+        .replace("127.0.0.1:8082", second_url.trim_start_matches("http://"))
+        .replace(
+            "listen 443 ssl http2;",
+            &format!("listen 127.0.0.1:{port};"),
+        )
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(site.contains(&format!("listen 127.0.0.1:{port};")) && !site.contains("8081"));
+    let d = dir.path().display();
+    let conf = format!(
+        "user root; daemon off; pid {d}/nginx.pid; error_log {d}/nginx.log;\n\
+         events {{}}\nhttp {{\naccess_log off;\nclient_body_temp_path {d}/body;\n\
+         proxy_temp_path {d}/proxy;\nfastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\n\
+         scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let nginx = tokio::process::Command::new(nginx)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _proxy = Stopped(nginx.id().unwrap());
+    let proxy = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    pulso_e2e::eventually("nginx to answer", || async {
+        let r = http.get(format!("{proxy}/healthz")).send().await.ok()?;
+        (r.status() == 200).then_some(())
+    })
+    .await;
+
+    let post = |n: u64| {
+        let request = http
+            .post(format!("{proxy}/v1/responses"))
+            .json(&answer(n, 1, (n % 11) as u8))
+            .send();
+        async move {
+            let response = request.await.unwrap();
+            assert_eq!(
+                response.status(),
+                200,
+                "answer {n}: {:?}",
+                response.text().await
+            );
+        }
+    };
+    for n in 1..=20 {
+        post(n).await;
+    }
+    // One collector dies: nginx sends its share to the other.
+    first.kill().await.unwrap();
+    for n in 21..=40 {
+        post(n).await;
+    }
+    let csv = export(&http, &proxy).await;
+    let ids: std::collections::HashSet<String> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .collect();
+    assert_eq!(ids.len(), 40);
+}
+
+/// Stops nginx with SIGTERM when the test ends, however it ends: its master
+/// then stops its workers (SIGKILL would leave them running).
+struct Stopped(u32);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.0.to_string()])
+            .status();
+    }
+}
