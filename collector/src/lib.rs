@@ -15,7 +15,7 @@ use std::future::Future;
 
 use tokio::net::TcpListener;
 
-pub use http::{AppState, app};
+pub use http::{AppState, app, app_with};
 
 /// Serves the collector on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish; delivers webhook events meanwhile.

@@ -5,6 +5,13 @@
 //!   pulso-bench read DB            baseline: read every row, do nothing else
 //!   pulso-bench export DB FORMAT   stream the export (csv, json, ndjson) to nowhere
 //!   pulso-bench report DB          compute the report over every row
+//!   pulso-bench serve DB_URL       the collector (limits off) plus `POST /bench/noop`, an
+//!                                  endpoint that answers like ingest and does nothing, on one
+//!                                  port; prints `listening on http://ADDR`, runs until killed
+//!   pulso-bench load URL PATH CONCURRENCY LIMIT
+//!                                  the load generator: CONCURRENCY clients post answers with
+//!                                  keep-alive to URL/PATH for LIMIT ("5s") or LIMIT answers;
+//!                                  prints rate and latency percentiles
 
 use std::time::Instant;
 
@@ -19,6 +26,11 @@ const SITE: &str = "shop";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => return serve(args.get(1).ok_or("serve needs DB_URL")?).await,
+        Some("load") => return load(&args[1..]).await,
+        _ => {}
+    }
     let (mode, db) = match args.as_slice() {
         [mode, db, ..] => (mode.as_str(), format!("sqlite://{db}")),
         _ => return Err("usage: pulso-bench generate|read|export|report DB [N|FORMAT]".into()),
@@ -152,5 +164,123 @@ async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
         tx.commit().await?;
     }
     connection.close().await?;
+    Ok(())
+}
+
+/// The example configuration with the rate limits out of the way.
+fn bench_settings(database_url: &str) -> Result<collector::config::Settings, Box<dyn std::error::Error>> {
+    let text = include_str!("../../../examples/pulso.toml").replace(
+        "[sites.shop]",
+        "[server.limits]\nper_ip_per_second = 100000000\nper_ip_burst = 100000000\n\
+         per_site_per_second = 100000000\nper_site_burst = 100000000\n\n[sites.shop]",
+    );
+    let mut settings = parse("pulso.toml", &text)?;
+    settings.database_url = database_url.to_owned();
+    Ok(settings)
+}
+
+async fn serve(database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use axum::routing::post;
+    let settings = bench_settings(database_url)?;
+    let store = Store::open(&settings.database_url).await?;
+    let state = collector::AppState::new(settings, store);
+    // The limit: same server, same port, same layers, no work.
+    let noop = axum::Router::new().route(
+        "/bench/noop",
+        post(|body: axum::body::Bytes| async move {
+            std::hint::black_box(body);
+            axum::Json(serde_json::json!({"id": "noop", "rev": 1, "stored": true}))
+        }),
+    );
+    let app = collector::app_with(state, noop);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The load generator. Every answer has an id of its own (a run prefix from
+/// the clock, then a counter), so every post creates an answer.
+async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let [url, path, concurrency, limit] = args else {
+        return Err("usage: pulso-bench load URL PATH CONCURRENCY SECONDSs|COUNT".into());
+    };
+    let concurrency: usize = concurrency.parse()?;
+    let (deadline, count) = match limit.strip_suffix('s') {
+        Some(seconds) => (Some(std::time::Duration::from_secs_f64(seconds.parse()?)), u64::MAX),
+        None => (None, limit.parse()?),
+    };
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos() as u32;
+    let next = Arc::new(AtomicU64::new(0));
+    let target = format!("{url}{path}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (next, client, target) = (next.clone(), client.clone(), target.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count || deadline.is_some_and(|d| started.elapsed() >= d) {
+                        break;
+                    }
+                    let body = format!(
+                        r#"{{"id":"{run:08x}-0000-4000-8000-{n:012x}","rev":1,"site":"shop","survey":"checkout_nps","respondent":"load-{n}","score":{},"step":"checkout_done","page":"/done","locale":"en","props":{{"plan":"pro","total":24}}}}"#,
+                        n % 11
+                    );
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&target)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await;
+                    match response {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                            latencies.push(sent.elapsed().as_micros() as u64);
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |us| *us as f64 / 1000.0)
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "mode": "load", "requests": latencies.len(), "errors": errors, "seconds": seconds,
+            "rate": latencies.len() as f64 / seconds, "p50_ms": percentile(0.50), "p99_ms": percentile(0.99),
+        })
+    );
     Ok(())
 }

@@ -90,6 +90,13 @@ impl AppState {
 
 /// The whole collector as a router.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The collector with `extra` routes beside the browser API, behind the same
+/// layers (rate limits, CORS, body limit, timeout, tracing, headers): how the
+/// benchmark puts a no-op endpoint on the same path through the server.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let cors_state = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(
@@ -109,7 +116,8 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/sites/{site}/respondents/{respondent}",
             get(respondent_history),
-        );
+        )
+        .merge(extra);
     // CORS outside the limit: a preflight is never counted, and a 429 still
     // carries the headers the page needs to read it.
     let api = limits::per_ip(browser_api, &state.settings().limits)
