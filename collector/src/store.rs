@@ -350,7 +350,11 @@ async fn write_batch(
                 CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
              FROM answers WHERE id IN {}{}",
             tuples(backend, 1, chunk.len()),
-            if backend == Backend::Postgres { " FOR UPDATE" } else { "" }
+            if backend == Backend::Postgres {
+                " FOR UPDATE"
+            } else {
+                ""
+            }
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -378,8 +382,9 @@ async fn write_batch(
     for (i, job) in batch.iter().enumerate() {
         let a = &job.answer;
         let outcome = match current.get_mut(&a.id) {
-            Some(c) if (c.site.as_str(), c.survey.as_str(), c.respondent.as_str())
-                != (a.site.as_str(), a.survey.as_str(), a.respondent.as_str()) =>
+            Some(c)
+                if (c.site.as_str(), c.survey.as_str(), c.respondent.as_str())
+                    != (a.site.as_str(), a.survey.as_str(), a.respondent.as_str()) =>
             {
                 Upsert::IdTaken
             }

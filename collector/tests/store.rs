@@ -75,7 +75,10 @@ async fn answers_posted_together_are_judged_in_order() {
     assert_eq!(outcomes[last], Upsert::Stored, "the highest revision");
     for pair in outcomes[revisions.len() + 1..].chunks(2) {
         assert_eq!(
-            (pair.contains(&Upsert::Stored), pair.contains(&Upsert::AlreadyNewer)),
+            (
+                pair.contains(&Upsert::Stored),
+                pair.contains(&Upsert::AlreadyNewer)
+            ),
             (true, true),
             "one of two copies is stored"
         );
@@ -87,5 +90,8 @@ async fn answers_posted_together_are_judged_in_order() {
     assert_eq!(first.respondent, "owner");
     assert_eq!(first.open_text.as_deref(), Some("the last word"));
     assert_eq!(first.follow_up.as_deref(), Some("open"));
-    assert_eq!(first.created_at, 1_764_000_000_001, "created once, at the first revision");
+    assert_eq!(
+        first.created_at, 1_764_000_000_001,
+        "created once, at the first revision"
+    );
 }

@@ -289,6 +289,15 @@ fn test_pages(collector: &str) -> axum::Router {
             axum::routing::get(move || async move { Html(plain) }),
         )
         .route(
+            "/t/plain-card.js",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../pages/plain-card.js"),
+                )
+            }),
+        )
+        .route(
             "/t/hostile/{*path}",
             axum::routing::get(move || async move { Html(bad) }),
         )

@@ -73,9 +73,11 @@ export function init(base, site) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
     var name = import.meta.url.replace(/-boot\.js$/, '');
+    // The wasm is fetched while the glue loads, not after it.
+    var wasm = bundle || fetch(name + '.wasm');
     return Promise.all([
       bundle || (bundle = import(name + '.js').then(function (m) {
-        return m.default({ module_or_path: name + '.wasm' }).then(function () { return m });
+        return m.default({ module_or_path: wasm }).then(function () { return m });
       })),
       answeredBefore(o.respondent, o.user_id)
     ]).then(function (m) {

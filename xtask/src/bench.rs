@@ -1,7 +1,9 @@
-//! `cargo xtask bench [N]`: exports and the report over N generated answers
-//! (default 1,000,000), each next to a baseline that only reads the rows from
-//! the database in the same run, plus the widget's bytes; writes
-//! bench/RESULTS.md. Ratios are what to compare across machines, not seconds.
+//! `cargo xtask bench [N]`: ingest against a no-op endpoint (SQLite and
+//! PostgreSQL), memory, time to a visible card against a plain-JS card, the
+//! widget's bytes against the peers', and exports and the report over N
+//! generated answers (default 1,000,000) against a baseline that only reads the
+//! rows, all in one run; writes bench/RESULTS.md. Ratios are what to compare
+//! across machines, not seconds.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -133,10 +135,13 @@ pub fn run_all(answers: u64) -> Result {
             "MISSED"
         },
     );
+    let bytes = crate::bench_ingest::bytes_section()?;
+    let ingest = crate::bench_ingest::ingest_section(&bin)?;
+    let visible = crate::bench_ingest::visible_section()?;
     let text = format!(
         "# Benchmark results\n\n\
-         Written by `cargo xtask bench {answers}` on {}.\n\n\
-         Machine: {}.\n\n\
+         Written by `cargo xtask bench {answers}` on {}, in one run.\n\n\
+         Machine: {}.\n\n{ingest}\n{visible}\n{bytes}\n\
          ## Exports and the report over {answers} answers\n\n\
          Each task runs in its own process over the same SQLite file; \"vs. reading the rows\" is its \
          rate divided by the rate of a process that only reads the same rows from the database in the \

@@ -2,6 +2,7 @@
 
 mod assets;
 mod bench;
+mod bench_ingest;
 mod demo;
 mod fuzz;
 mod postgres;

@@ -168,7 +168,9 @@ async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The example configuration with the rate limits out of the way.
-fn bench_settings(database_url: &str) -> Result<collector::config::Settings, Box<dyn std::error::Error>> {
+fn bench_settings(
+    database_url: &str,
+) -> Result<collector::config::Settings, Box<dyn std::error::Error>> {
     let text = include_str!("../../../examples/pulso.toml").replace(
         "[sites.shop]",
         "[server.limits]\nper_ip_per_second = 100000000\nper_ip_burst = 100000000\n\
@@ -215,7 +217,10 @@ async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     };
     let concurrency: usize = concurrency.parse()?;
     let (deadline, count) = match limit.strip_suffix('s') {
-        Some(seconds) => (Some(std::time::Duration::from_secs_f64(seconds.parse()?)), u64::MAX),
+        Some(seconds) => (
+            Some(std::time::Duration::from_secs_f64(seconds.parse()?)),
+            u64::MAX,
+        ),
         None => (None, limit.parse()?),
     };
     let run = std::time::SystemTime::now()

@@ -16,3 +16,5 @@ mod webhooks;
 mod triggers;
 // Scale-out: two collector processes on one PostgreSQL database.
 mod scale_out;
+// Benchmark (ignored by cargo test; cargo xtask bench runs it): time to a visible card.
+mod bench;

@@ -1,0 +1,354 @@
+//! `cargo xtask bench`, the parts of issue #7: ingest rate and latency against
+//! a no-op endpoint of the same server (SQLite and PostgreSQL), the collector's
+//! memory at rest and after 1,000,000 stored answers, and the widget's bytes
+//! next to the peers' from the npm registry.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::assets::{self, brotli, gzip, read, target_dir};
+use crate::{Result, exec};
+
+/// Concurrent clients of the load generator.
+const LEVELS: [usize; 4] = [1, 16, 64, 256];
+const SECONDS: &str = "5s";
+
+/// Peers, pinned: PostHog's surveys extension and SurveyJS (core, UI, CSS).
+const POSTHOG: &str = "posthog-js@1.449.2";
+const SURVEY_CORE: &str = "survey-core@2.5.38";
+const SURVEY_JS_UI: &str = "survey-js-ui@2.5.38";
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(bin: &Path, database_url: &str) -> Result<Server> {
+        let mut child = Command::new(bin)
+            .args(["serve", database_url])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start pulso-bench serve: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or("no stdout")?)
+            .read_line(&mut line)
+            .map_err(|e| format!("pulso-bench serve: {e}"))?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("pulso-bench serve said `{line}`"))?
+            .to_owned();
+        Ok(Server { child, url })
+    }
+
+    /// VmRSS and VmHWM (peak) of the server, in kB.
+    fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Load {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    errors: u64,
+}
+
+fn load(bin: &Path, url: &str, path: &str, concurrency: usize, limit: &str) -> Result<Load> {
+    eprintln!("$ pulso-bench load {url} {path} {concurrency} {limit}");
+    let out = Command::new(bin)
+        .args(["load", url, path, &concurrency.to_string(), limit])
+        .output()
+        .map_err(|e| format!("cannot run the load generator: {e}"))?;
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let field = |key: &str| -> Option<f64> {
+        let rest = line.split(&format!("\"{key}\":")).nth(1)?;
+        rest.split([',', '}']).next()?.trim().parse().ok()
+    };
+    Ok(Load {
+        rate: field("rate").ok_or_else(|| format!("load generator said `{line}`"))?,
+        p50: field("p50_ms").unwrap_or(0.0),
+        p99: field("p99_ms").unwrap_or(0.0),
+        errors: field("errors").unwrap_or(0.0) as u64,
+    })
+}
+
+/// The ingest table of one backend; the lowest ratio of ingest to no-op.
+fn ingest(bin: &Path, backend: &str, server: &Server, table: &mut String) -> Result<f64> {
+    let mut worst = f64::MAX;
+    for concurrency in LEVELS {
+        let noop = load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?;
+        let real = load(bin, &server.url, "/v1/responses", concurrency, SECONDS)?;
+        let ratio = real.rate / noop.rate;
+        worst = worst.min(ratio);
+        let _ = writeln!(
+            table,
+            "| {backend} | {concurrency} | {:.0} ({:.2} / {:.2} ms) | {:.0} | {ratio:.2} | {:.2} | {:.2} | {} |",
+            noop.rate, noop.p50, noop.p99, real.rate, real.p50, real.p99, real.errors
+        );
+    }
+    Ok(worst)
+}
+
+/// Runs the ingest and memory benchmarks; returns the RESULTS.md section.
+pub fn ingest_section(bin: &Path) -> Result<String> {
+    let dir = target_dir().join("bench");
+    let db = dir.join("ingest.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let mut table = String::from(
+        "| backend | clients | no-op answers/s (p50 / p99) | ingest answers/s | ingest / no-op | p50 ms | p99 ms | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let sqlite = Server::start(bin, &format!("sqlite://{}", db.display()))?;
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let rest = sqlite.memory();
+    let worst_sqlite = ingest(bin, "SQLite", &sqlite, &mut table)?;
+    // Up to a million stored answers, then the memory again.
+    let stored = count_answers(&db)?;
+    let more = 1_000_000u64.saturating_sub(stored);
+    load(bin, &sqlite.url, "/v1/responses", 64, &more.to_string())?;
+    let after = sqlite.memory();
+    let total = count_answers(&db)?;
+    drop(sqlite);
+
+    let postgres = crate::postgres::Server::start()?;
+    let pg = Server::start(bin, &postgres.url)?;
+    let worst_pg = ingest(bin, "PostgreSQL", &pg, &mut table)?;
+    drop(pg);
+    drop(postgres);
+
+    Ok(format!(
+        "## Ingest: answers per second and latency\n\n\
+         `pulso-bench serve` runs the collector (rate limits off) with a no-op endpoint, `POST \
+         /bench/noop`, beside `POST /v1/responses` on the same server and port, behind the same layers; \
+         the load generator is a separate process (`pulso-bench load`, keep-alive connections, every \
+         answer a new id) on loopback, {SECONDS} per row, the no-op first. \"ingest / no-op\" is the \
+         ratio of their rates in the same run: what validating and durably storing an answer costs \
+         against the limit of the HTTP server on this machine (load generator included). SQLite: a \
+         file on the local disk, WAL, `synchronous=FULL`; PostgreSQL 15 from Debian, defaults \
+         (`synchronous_commit=on`), on loopback.\n\n{table}\n\
+         Target: SQLite ingest at least 0.5 of the no-op rate — lowest ratio {worst_sqlite:.2} \
+         (PostgreSQL {worst_pg:.2}): {}.\n\n\
+         ## Collector memory\n\n\
+         | state | resident | peak |\n|---|---:|---:|\n\
+         | at rest (SQLite, empty) | {:.1} MB | {:.1} MB |\n\
+         | after {total} stored answers (ingested over HTTP) | {:.1} MB | {:.1} MB |\n",
+        if worst_sqlite >= 0.5 {
+            "met".to_owned()
+        } else {
+            format!(
+                "MISSED at the lower levels (best {:.2} at {} clients)",
+                worst_sqlite,
+                LEVELS[LEVELS.len() - 1]
+            )
+        },
+        rest.0 as f64 / 1024.0,
+        rest.1 as f64 / 1024.0,
+        after.0 as f64 / 1024.0,
+        after.1 as f64 / 1024.0,
+    ))
+}
+
+fn count_answers(db: &Path) -> Result<u64> {
+    // sqlite3's CLI may be missing; the file's rows through pulso-bench read.
+    let bin = target_dir().join("release/pulso-bench");
+    let out = Command::new(bin)
+        .args(["read", &db.to_string_lossy()])
+        .output()
+        .map_err(|e| format!("cannot count the answers: {e}"))?;
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    line.split("\"rows\":")
+        .nth(1)
+        .and_then(|r| r.split([',', '}']).next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("pulso-bench read said `{line}`"))
+}
+
+/// An npm package's tarball, unpacked into target/tools/peers/NAME.
+fn unpack(spec: &str) -> Result<PathBuf> {
+    let peers = target_dir().join("tools/peers");
+    let dir = peers.join(spec.replace('@', "-"));
+    if dir.join("package").is_dir() {
+        return Ok(dir.join("package"));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = Command::new("npm")
+        .args(["pack", spec, "--silent", "--pack-destination"])
+        .arg(&dir)
+        .output()
+        .map_err(|e| format!("npm is needed to fetch {spec}: {e}"))?;
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() || name.is_empty() {
+        return Err(format!(
+            "npm pack {spec} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    exec(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(dir.join(&name))
+            .arg("-C")
+            .arg(&dir),
+    )?;
+    Ok(dir.join("package"))
+}
+
+fn sizes(files: &[PathBuf]) -> Result<(usize, usize, usize)> {
+    let mut total = (0, 0, 0);
+    for file in files {
+        let bytes = read(file)?;
+        total.0 += bytes.len();
+        total.1 += gzip(&bytes).len();
+        total.2 += brotli(&bytes).len();
+    }
+    Ok(total)
+}
+
+/// Our loader and lazy bundle next to the peers' (brotli q11, gzip -9).
+pub fn bytes_section() -> Result<String> {
+    let built = assets::build()?;
+    let posthog = unpack(POSTHOG)?;
+    let core = unpack(SURVEY_CORE)?;
+    let ui = unpack(SURVEY_JS_UI)?;
+    let rows = [
+        (
+            "Pulso loader `pulso.js` (every page)",
+            vec![built.loader.clone()],
+        ),
+        (
+            "Pulso lazy bundle: glue + wasm + boot.js (when a survey is due)",
+            built.bundle.clone(),
+        ),
+        (
+            "PostHog `posthog-js` `dist/array.js` (every page)",
+            vec![posthog.join("dist/array.js")],
+        ),
+        (
+            "PostHog `dist/surveys.js` (when a survey is due)",
+            vec![posthog.join("dist/surveys.js")],
+        ),
+        (
+            "SurveyJS `survey-core` + `survey-js-ui` + CSS (minified)",
+            vec![
+                core.join("survey.core.min.js"),
+                ui.join("survey-js-ui.min.js"),
+                core.join("survey-core.min.css"),
+            ],
+        ),
+    ];
+    let mut table = String::from("| what | raw | gzip | brotli |\n|---|---:|---:|---:|\n");
+    let mut ours = 0;
+    let mut posthog_surveys = 0;
+    for (name, files) in &rows {
+        let (raw, gz, br) = sizes(files)?;
+        if name.starts_with("Pulso lazy") {
+            ours = br;
+        }
+        if name.contains("surveys.js") {
+            posthog_surveys = br;
+        }
+        let _ = writeln!(table, "| {name} | {raw} | {gz} | {br} |");
+    }
+    Ok(format!(
+        "## Widget bytes next to the peers'\n\n\
+         npm packages pinned: `{POSTHOG}`, `{SURVEY_CORE}`, `{SURVEY_JS_UI}`.\n\n{table}\n\
+         Target: the lazy bundle smaller than PostHog's surveys extension — {ours} vs {posthog_surveys} \
+         bytes brotli: {}. (PostHog's extension also needs its `array.js` on every page; Pulso's \
+         every-page cost is the loader.)\n",
+        if ours < posthog_surveys {
+            "met"
+        } else {
+            "MISSED"
+        }
+    ))
+}
+
+/// Time from `track()` to a visible card against a plain-JS card of the same
+/// first screen, in headless Chromium (the e2e crate's ignored benchmark).
+pub fn visible_section() -> Result<String> {
+    let chromedriver = crate::tools::chromium()?;
+    let chromium = crate::tools::chromium_binary().ok_or("chromium is not on PATH")?;
+    exec(crate::cargo().args(["build", "-p", "pulso-collector", "--bin", "pulso"]))?;
+    let tmp = target_dir().join("tmp");
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let out = target_dir().join("bench/visible.json");
+    exec(
+        crate::cargo()
+            .args([
+                "test",
+                "-p",
+                "pulso-e2e",
+                "--test",
+                "e2e",
+                "bench_time_to_visible",
+                "--",
+                "--ignored",
+            ])
+            .env("PULSO_E2E_BIN", target_dir().join("debug/pulso"))
+            .env("PULSO_E2E_ASSETS", assets::assets_dir())
+            .env("PULSO_E2E_CHROMEDRIVER", &chromedriver)
+            .env("PULSO_E2E_CHROMIUM", &chromium)
+            .env("PULSO_BENCH_OUT", &out)
+            .env("TMPDIR", &tmp),
+    )?;
+    let json = std::fs::read_to_string(&out).map_err(|e| format!("no benchmark output: {e}"))?;
+    let number = |path: &[&str]| -> f64 {
+        let mut rest = json.as_str();
+        for key in path {
+            rest = rest.split(&format!("\"{key}\":")).nth(1).unwrap_or("");
+        }
+        rest.split([',', '}'])
+            .next()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let mut table = String::from(
+        "| cache | Pulso (track → card) | plain-JS card | Pulso / plain |\n|---|---:|---:|---:|\n",
+    );
+    let mut worst: f64 = 0.0;
+    for cache in ["warm", "cold"] {
+        let (ours, plain) = (number(&[cache, "pulso_ms"]), number(&[cache, "plain_ms"]));
+        worst = worst.max(ours / plain);
+        let _ = writeln!(
+            table,
+            "| {cache} | {ours:.1} ms | {plain:.1} ms | {:.2} |",
+            ours / plain
+        );
+    }
+    Ok(format!(
+        "## Time from `track()` to a visible card\n\n\
+         Headless Chromium on a test page of the demo shop's origin, loopback to the collector: from \
+         `pulso('track', 'checkout_done')` to the card's box in the layout (polled each animation \
+         frame), next to `tests/pages/plain-card.js`, a plain-JS card of the same first screen (question, \
+         0–10 scale, end labels, close; same stylesheet, same configuration request) on the same page. \
+         Medians: warm = one browser, page reloaded before each of {} samples (HTTP cache filled); \
+         cold = a new browser with an empty cache for each of {} samples.\n\n{table}\n\
+         Target: at most 2× the plain-JS card — worst {worst:.2}×: {}.\n",
+        number(&["warm_samples"]),
+        number(&["cold_samples"]),
+        if worst <= 2.0 { "met" } else { "MISSED (cold)" }
+    ))
+}
