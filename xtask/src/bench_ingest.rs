@@ -93,21 +93,31 @@ fn load(bin: &Path, url: &str, path: &str, concurrency: usize, limit: &str) -> R
     })
 }
 
-/// The ingest table of one backend; the lowest ratio of ingest to no-op.
-fn ingest(bin: &Path, backend: &str, server: &Server, table: &mut String) -> Result<f64> {
+/// The ingest table of one backend; the lowest and highest ratios of ingest
+/// to no-op, with the clients of the highest.
+fn ingest(
+    bin: &Path,
+    backend: &str,
+    server: &Server,
+    table: &mut String,
+) -> Result<(f64, f64, usize)> {
     let mut worst = f64::MAX;
+    let mut best = (0.0, 0);
     for concurrency in LEVELS {
         let noop = load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?;
         let real = load(bin, &server.url, "/v1/responses", concurrency, SECONDS)?;
         let ratio = real.rate / noop.rate;
         worst = worst.min(ratio);
+        if ratio > best.0 {
+            best = (ratio, concurrency);
+        }
         let _ = writeln!(
             table,
             "| {backend} | {concurrency} | {:.0} ({:.2} / {:.2} ms) | {:.0} | {ratio:.2} | {:.2} | {:.2} | {} |",
             noop.rate, noop.p50, noop.p99, real.rate, real.p50, real.p99, real.errors
         );
     }
-    Ok(worst)
+    Ok((worst, best.0, best.1))
 }
 
 /// Runs the ingest and memory benchmarks; returns the RESULTS.md section.
@@ -124,7 +134,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
     let sqlite = Server::start(bin, &format!("sqlite://{}", db.display()))?;
     std::thread::sleep(std::time::Duration::from_secs(1));
     let rest = sqlite.memory();
-    let worst_sqlite = ingest(bin, "SQLite", &sqlite, &mut table)?;
+    let (worst_sqlite, best_sqlite, best_at) = ingest(bin, "SQLite", &sqlite, &mut table)?;
     // Up to a million stored answers, then the memory again.
     let stored = count_answers(&db)?;
     let more = 1_000_000u64.saturating_sub(stored);
@@ -135,7 +145,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
 
     let postgres = crate::postgres::Server::start()?;
     let pg = Server::start(bin, &postgres.url)?;
-    let worst_pg = ingest(bin, "PostgreSQL", &pg, &mut table)?;
+    let (worst_pg, best_pg, _) = ingest(bin, "PostgreSQL", &pg, &mut table)?;
     drop(pg);
     drop(postgres);
 
@@ -149,8 +159,8 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
          against the limit of the HTTP server on this machine (load generator included). SQLite: a \
          file on the local disk, WAL, `synchronous=FULL`; PostgreSQL 15 from Debian, defaults \
          (`synchronous_commit=on`), on loopback.\n\n{table}\n\
-         Target: SQLite ingest at least 0.5 of the no-op rate — lowest ratio {worst_sqlite:.2} \
-         (PostgreSQL {worst_pg:.2}): {}.\n\n\
+         Target: SQLite ingest at least 0.5 of the no-op rate — ratios {worst_sqlite:.2} to \
+         {best_sqlite:.2} (PostgreSQL {worst_pg:.2} to {best_pg:.2}): {}.\n\n\
          ## Collector memory\n\n\
          | state | resident | peak |\n|---|---:|---:|\n\
          | at rest (SQLite, empty) | {:.1} MB | {:.1} MB |\n\
@@ -158,11 +168,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
         if worst_sqlite >= 0.5 {
             "met".to_owned()
         } else {
-            format!(
-                "MISSED at the lower levels (best {:.2} at {} clients)",
-                worst_sqlite,
-                LEVELS[LEVELS.len() - 1]
-            )
+            format!("MISSED (closest at {best_at} clients)")
         },
         rest.0 as f64 / 1024.0,
         rest.1 as f64 / 1024.0,
