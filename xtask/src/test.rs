@@ -102,14 +102,18 @@ pub fn run() -> Result {
         "tests (PostgreSQL backend)",
         exec(
             cargo()
+                // The workspace's feature set, so nothing is compiled again.
                 .args([
                     "test",
-                    "-p",
-                    "pulso-collector",
+                    "--workspace",
+                    "--exclude",
+                    "pulso-widget",
                     "--test",
                     "api",
                     "--test",
                     "webhooks",
+                    "--test",
+                    "store",
                 ])
                 .env("PULSO_TEST_POSTGRES", &postgres.url),
         ),
