@@ -470,7 +470,7 @@ fn webhook(
     if let Some(c) = raw
         .classes
         .iter()
-        .find(|c| !webhooks::CLASSES.contains(&c.as_str()))
+        .find(|c| survey::Class::from_name(c).is_none())
     {
         return Err((
             "classes",

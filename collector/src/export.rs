@@ -340,7 +340,7 @@ impl Params {
         let (from, to) = time_range(self.from.as_deref(), self.to.as_deref(), &tz)?;
         let class = self.class.clone().filter(|c| !c.is_empty());
         if let Some(c) = &class
-            && !matches!(c.as_str(), "detractor" | "passive" | "promoter")
+            && survey::Class::from_name(c).is_none()
         {
             return Err((
                 "class",

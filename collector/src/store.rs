@@ -142,7 +142,6 @@ impl Backend {
 
 #[derive(Clone)]
 pub struct Store {
-    backend: Backend,
     /// Readers.
     pool: AnyPool,
     /// The writer task's queue.
@@ -185,15 +184,10 @@ impl Store {
         let events_ready = Arc::new(Notify::new());
         tokio::spawn(write_loop(backend, writer_pool, jobs, events_ready.clone()));
         Ok(Store {
-            backend,
             pool,
             writer,
             events_ready,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Creates the answer, or moves it to a newer revision; never goes backwards.

@@ -39,6 +39,13 @@ pub enum Class {
 }
 
 impl Class {
+    pub const ALL: [Class; 3] = [Class::Detractor, Class::Passive, Class::Promoter];
+
+    /// The class named `name` (`detractor`, `passive`, `promoter`).
+    pub fn from_name(name: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Detractor => "detractor",

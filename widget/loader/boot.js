@@ -1,14 +1,8 @@
 // boot.js: the loader's rarely needed half, imported only when a survey is due
 // or an answer waits in the outbox, so that pages pay nothing for it otherwise.
 // Built by `cargo xtask widget` (terser), named with the bundle's content hash.
-export function init(base, site) {
-  // localStorage may be blocked (privacy modes, sandboxed frames).
-  var store = function (key, value) {
-    try {
-      var s = window.localStorage;
-      if (value === null) s.removeItem(key); else if (value) s.setItem(key, value); else return s.getItem(key);
-    } catch (e) {}
-  };
+export function init(base, site, store) {
+  // `store` is the loader's: localStorage, or nothing where it is blocked.
 
   // A respondent's first survey asks the open question, later ones a closed list.
   // The browser remembers earlier answers; when it does not, the collector may

@@ -34,7 +34,7 @@
   // console through the caller's catch, never the page.
   const state = (t) => (t && store(KEY, JSON.stringify(t)), JSON.parse(store(KEY) || '{}'));
   const loadConfig = () => config || (config = fetch(base + '/v1/sites/' + site + '/config').then((r) => r.ok ? r.json() : Promise.reject('config: ' + r.status)));
-  const loadBoot = () => boot || (boot = import(base + '/widget/__BUNDLE__-boot.js').then((m) => m.init(base, site)));
+  const loadBoot = () => boot || (boot = import(base + '/widget/__BUNDLE__-boot.js').then((m) => m.init(base, site, store)));
 
   // Sampling: a number in [0, 1) fixed per respondent and survey (a string
   // hash of the random respondent id), so a refresh never re-rolls it.

@@ -136,11 +136,11 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
     let rest = sqlite.memory();
     let (worst_sqlite, best_sqlite, best_at) = ingest(bin, "SQLite", &sqlite, &mut table)?;
     // Up to a million stored answers, then the memory again.
-    let stored = count_answers(&db)?;
+    let stored = count_answers(bin, &db)?;
     let more = 1_000_000u64.saturating_sub(stored);
     load(bin, &sqlite.url, "/v1/responses", 64, &more.to_string())?;
     let after = sqlite.memory();
-    let total = count_answers(&db)?;
+    let total = count_answers(bin, &db)?;
     drop(sqlite);
 
     let postgres = crate::postgres::Server::start()?;
@@ -177,9 +177,8 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
     ))
 }
 
-fn count_answers(db: &Path) -> Result<u64> {
-    // sqlite3's CLI may be missing; the file's rows through pulso-bench read.
-    let bin = target_dir().join("release/pulso-bench");
+/// The rows of the file, through `pulso-bench read` (sqlite3's CLI may be missing).
+fn count_answers(bin: &Path, db: &Path) -> Result<u64> {
     let out = Command::new(bin)
         .args(["read", &db.to_string_lossy()])
         .output()

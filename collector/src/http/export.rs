@@ -120,9 +120,7 @@ pub async fn webhooks(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let site = authorised_site(&state, &site_key, &headers)?;
-    let Query(q) = query.map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
-    })?;
+    let q = query_of(query)?;
     if let Some(s) = q.state.as_deref()
         && !matches!(s, "pending" | "delivered" | "failed")
     {
@@ -160,10 +158,15 @@ fn authorised_site<'a>(
 
 /// The query string, parsed and checked; errors name the parameter.
 fn asked(query: Result<Query<Params>, QueryRejection>) -> Result<Asked, ApiError> {
-    let Query(params) = query.map_err(|e| {
+    query_of(query)?.parse().map_err(bad_parameter)
+}
+
+/// A query string that does not fit its type at all (an unknown parameter, a
+/// number that is not one): 400 naming the query.
+fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()).field("query")
-    })?;
-    params.parse().map_err(bad_parameter)
+    })
 }
 
 fn bad_parameter((field, message): crate::export::ParamError) -> ApiError {

@@ -98,8 +98,6 @@ pub struct Event {
     pub created_at: i64,
 }
 
-pub const CLASSES: [&str; 3] = ["detractor", "passive", "promoter"];
-
 impl Webhook {
     /// The event this webhook is sent for `change` of answer `a`, if it wants one.
     pub fn event(&self, a: &NewAnswer, change: Change) -> Option<Event> {
@@ -260,9 +258,14 @@ pub async fn statuses(
             format: hook.format,
             answers: hook.answers,
             deliveries: store.hook_state(&hook.site, &hook.id).await?,
-            events: store
-                .recent_events(&hook.site, &hook.id, state, limit)
-                .await?,
+            // The dashboard asks for the counts only.
+            events: if limit > 0 {
+                store
+                    .recent_events(&hook.site, &hook.id, state, limit)
+                    .await?
+            } else {
+                Vec::new()
+            },
         });
     }
     Ok(out)
