@@ -1,24 +1,28 @@
 //! Storage of answers, in SQLite (one file, the default) or PostgreSQL (several
 //! collectors on one database), chosen by the database URL. Only this module
 //! speaks SQL; the rest of the collector sees [`Store`], [`NewAnswer`] and
-//! [`AnswerRow`]. Both backends run the same statements through sqlx's `Any`
-//! driver: `$N` parameters, integers as BIGINT (booleans as 0/1), no dialect
-//! beyond what both share; each has its own migrations.
+//! [`AnswerRow`]. Reads and the webhook outbox run the same statements on both
+//! backends through sqlx's `Any` driver: `$N` parameters, integers as BIGINT
+//! (booleans as 0/1), no dialect beyond what both share; each backend has its
+//! own migrations.
 //!
-//! Writes go through one writer task that commits answers in batches ("group
-//! commit"): every answer waiting when a transaction starts shares its fsync, so
-//! durable commits do not cost throughput. Reads (exports, history) use a pool
-//! of other connections, which SQLite's WAL allows alongside the writer.
+//! Writes of answers go through one writer ([`write`]) that commits them in
+//! batches ("group commit"): every answer waiting when a transaction starts
+//! shares its fsync, so durable commits do not cost throughput. Reads (exports,
+//! history) use a pool of other connections, which SQLite's WAL allows
+//! alongside the writer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Connection, Executor, Row};
+use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::webhooks::{Change, Event, Webhook};
+use crate::webhooks::Webhook;
+
+mod write;
 
 /// Most answers one transaction commits.
 const MAX_BATCH: usize = 256;
@@ -37,6 +41,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     /// The write did not happen (database locked, disk full or read-only, writer
     /// queue full); nothing was acknowledged, the client may retry.
     #[error("storage unavailable: {0}")]
@@ -175,14 +181,9 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        // The writer's own connection, kept in a pool of one so that a lost
-        // connection (a database restart) is replaced by the next batch.
-        let writer_pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT)
-            .connect(&url)
-            .await?;
         let (writer, jobs) = mpsc::channel(QUEUE);
         let events_ready = Arc::new(Notify::new());
-        tokio::spawn(write_loop(backend, writer_pool, jobs, events_ready.clone()));
+        write::start(backend, &url, jobs, events_ready.clone()).await?;
         Ok(Store {
             pool,
             writer,
@@ -231,280 +232,6 @@ fn pool_options(backend: Backend, size: u32, busy: Duration) -> AnyPoolOptions {
             })
         }),
     }
-}
-
-/// The writer task: takes every job waiting (up to [`MAX_BATCH`]) into one
-/// transaction (`BEGIN IMMEDIATE` on SQLite), then tells each job its
-/// outcome. A failed batch fails all its jobs; the next batch tries again, so
-/// the collector recovers by itself when the database can be written again.
-async fn write_loop(
-    backend: Backend,
-    pool: AnyPool,
-    mut jobs: mpsc::Receiver<Job>,
-    events_ready: Arc<Notify>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match write_batch(backend, &pool, &batch).await {
-            Ok((outcomes, events)) => {
-                if events > 0 {
-                    events_ready.notify_one();
-                }
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.done.send(Ok(outcome));
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, answers = batch.len(), "write batch failed");
-                for job in batch.drain(..) {
-                    let _ = job
-                        .done
-                        .send(Err(StoreError::Unavailable(error.to_string())));
-                }
-            }
-        }
-    }
-}
-
-/// The columns an upsert writes, in the order of its parameters.
-const COLUMNS: &str = "id, rev, site, survey, respondent, score, class, band, step, page, locale,
-    user_id, props, follow_up, open_text, created_at, updated_at, first_survey, reason_ids,
-    reason_texts, other_text";
-const PER_ROW: usize = 21;
-
-/// `($1, $2, $3), ($4, $5, $6)`: `rows` tuples of `width` parameters. SQLite
-/// gets plain `?`s: a numbered or named parameter is looked up by a linear scan
-/// of all the others, when parsing and again when binding, which is quadratic
-/// in a statement of a thousand parameters (measured: a third of the ingest
-/// time went there).
-fn tuples(backend: Backend, rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=width)
-                .map(|c| match backend {
-                    Backend::Sqlite => "?".to_owned(),
-                    Backend::Postgres => format!("${}", r * width + c),
-                })
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Rows go into statements in chunks of these sizes, so a handful of statement
-/// shapes is prepared once per connection and kept, whatever the batch sizes.
-const SHAPES: [usize; 4] = [64, 16, 4, 1];
-
-fn chunked<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        let size = SHAPES.iter().copied().find(|s| *s <= rest.len())?;
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        Some(chunk)
-    })
-}
-
-/// What the database holds for an id, as the batch sees it.
-struct Current {
-    site: String,
-    survey: String,
-    respondent: String,
-    rev: i64,
-    complete: bool,
-}
-
-/// Commits the batch's answers and their webhook events; returns each answer's
-/// outcome and how many events were queued. A handful of statements per batch,
-/// whatever its size: one read of what is stored, one multi-row upsert of the
-/// latest revision of each id, one insert of the events.
-async fn write_batch(
-    backend: Backend,
-    pool: &AnyPool,
-    batch: &[Job],
-) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
-    use std::collections::{HashMap, HashSet};
-    let mut connection = pool.acquire().await?;
-    let mut tx = match backend {
-        // Take the write lock first: a batch never fails half-way on a lock.
-        Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => connection.begin().await?,
-    };
-
-    // 1. What is stored for these ids (locked on PostgreSQL, where other
-    // collectors write too; SQLite's write lock is already ours).
-    let mut ids: Vec<&str> = batch.iter().map(|j| j.answer.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut current: HashMap<String, Current> = HashMap::new();
-    for chunk in chunked(&ids) {
-        let sql = format!(
-            "SELECT id, site, survey, respondent, rev,
-                CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
-             FROM answers WHERE id IN {}{}",
-            tuples(backend, 1, chunk.len()),
-            if backend == Backend::Postgres {
-                " FOR UPDATE"
-            } else {
-                ""
-            }
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            current.insert(
-                row.try_get(0)?,
-                Current {
-                    site: row.try_get(1)?,
-                    survey: row.try_get(2)?,
-                    respondent: row.try_get(3)?,
-                    rev: row.try_get(4)?,
-                    complete: row.try_get::<i64, _>(5)? != 0,
-                },
-            );
-        }
-    }
-
-    // 2. Each answer in arrival order against what is stored (or what an
-    // earlier answer of this batch made of it).
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut latest: HashMap<&str, usize> = HashMap::new();
-    let mut changes: Vec<(usize, Change)> = Vec::new();
-    for (i, job) in batch.iter().enumerate() {
-        let a = &job.answer;
-        let outcome = match current.get_mut(&a.id) {
-            Some(c)
-                if (c.site.as_str(), c.survey.as_str(), c.respondent.as_str())
-                    != (a.site.as_str(), a.survey.as_str(), a.respondent.as_str()) =>
-            {
-                Upsert::IdTaken
-            }
-            Some(c) if c.rev >= i64::from(a.rev) => Upsert::AlreadyNewer,
-            Some(c) => {
-                if !c.complete && a.follow_up.is_some() {
-                    changes.push((i, Change::Completed));
-                }
-                c.rev = i64::from(a.rev);
-                c.complete = a.follow_up.is_some();
-                latest.insert(&a.id, i);
-                Upsert::Stored
-            }
-            None => {
-                current.insert(
-                    a.id.clone(),
-                    Current {
-                        site: a.site.clone(),
-                        survey: a.survey.clone(),
-                        respondent: a.respondent.clone(),
-                        rev: i64::from(a.rev),
-                        complete: a.follow_up.is_some(),
-                    },
-                );
-                changes.push((i, Change::Created));
-                latest.insert(&a.id, i);
-                Upsert::Stored
-            }
-        };
-        outcomes.push(outcome);
-    }
-
-    // 3. The latest revision of each id, in one statement. The WHERE keeps a
-    // newer revision another collector wrote meanwhile; RETURNING says which
-    // rows were ours.
-    let mut writes: Vec<usize> = latest.values().copied().collect();
-    writes.sort_unstable();
-    let mut written: HashSet<String> = HashSet::new();
-    for writes in chunked(&writes) {
-        let sql = format!(
-            "INSERT INTO answers ({COLUMNS}) VALUES {}
-             ON CONFLICT (id) DO UPDATE SET
-                rev = excluded.rev, score = excluded.score, class = excluded.class,
-                band = excluded.band, step = excluded.step, page = excluded.page,
-                locale = excluded.locale, user_id = excluded.user_id, props = excluded.props,
-                follow_up = excluded.follow_up, open_text = excluded.open_text,
-                first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
-                reason_texts = excluded.reason_texts, other_text = excluded.other_text,
-                updated_at = excluded.updated_at
-             WHERE excluded.rev > answers.rev
-               AND answers.site = excluded.site
-               AND answers.survey = excluded.survey
-               AND answers.respondent = excluded.respondent
-             RETURNING id",
-            tuples(backend, writes.len(), PER_ROW)
-        );
-        let mut query = sqlx::query(&sql);
-        for &i in writes {
-            let a = &batch[i].answer;
-            query = query
-                .bind(&a.id)
-                .bind(i64::from(a.rev))
-                .bind(&a.site)
-                .bind(&a.survey)
-                .bind(&a.respondent)
-                .bind(i64::from(a.score))
-                .bind(a.class)
-                .bind(&a.band)
-                .bind(&a.step)
-                .bind(&a.page)
-                .bind(&a.locale)
-                .bind(&a.user_id)
-                .bind(&a.props)
-                .bind(a.follow_up)
-                .bind(&a.open_text)
-                .bind(a.at_millis)
-                .bind(a.at_millis)
-                .bind(a.first_survey.map(i64::from))
-                .bind(&a.reason_ids)
-                .bind(&a.reason_texts)
-                .bind(&a.other_text);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            written.insert(row.try_get(0)?);
-        }
-    }
-    // Another collector stored the same or a newer revision first: not ours,
-    // and not our events either.
-    for (outcome, job) in outcomes.iter_mut().zip(batch) {
-        if *outcome == Upsert::Stored && !written.contains(&job.answer.id) {
-            *outcome = Upsert::AlreadyNewer;
-        }
-    }
-
-    // 4. The webhook events of what changed, in the same transaction.
-    let events: Vec<Event> = changes
-        .iter()
-        .filter(|(i, _)| written.contains(&batch[*i].answer.id))
-        .flat_map(|&(i, change)| {
-            let a = &batch[i].answer;
-            a.webhooks.iter().filter_map(move |h| h.event(a, change))
-        })
-        .collect();
-    let mut queued = 0;
-    for events in chunked(&events) {
-        let sql = format!(
-            "INSERT INTO webhook_events (key, site, webhook, answer_id, kind, body, created_at, next_at)
-             VALUES {} ON CONFLICT (key) DO NOTHING",
-            tuples(backend, events.len(), 8)
-        );
-        let mut query = sqlx::query(&sql);
-        for e in events {
-            query = query
-                .bind(&e.key)
-                .bind(&e.site)
-                .bind(&e.webhook)
-                .bind(&e.answer_id)
-                .bind(e.kind)
-                .bind(&e.body)
-                .bind(e.created_at)
-                .bind(e.created_at);
-        }
-        queued += query.execute(&mut *tx).await?.rows_affected() as usize;
-    }
-    tx.commit().await?;
-    Ok((outcomes, queued))
 }
 
 impl Store {

@@ -1,0 +1,604 @@
+//! The writer: every answer goes through one writer that commits the answers
+//! waiting when a transaction starts as one batch ("group commit"), so they
+//! share its fsync. A batch is a handful of statements whatever its size: take
+//! the write lock, read what is stored for its ids, judge each answer in
+//! arrival order, upsert the latest revision of each id and insert the
+//! webhook events, all from one JSON parameter per statement, then commit.
+//!
+//! SQLite: a thread of its own holding a `rusqlite` connection. sqlx runs each
+//! SQLite connection on a worker thread reached over channels, so every
+//! statement of a batch costs two thread wake-ups; on a busy two-core machine
+//! those cost more than the statements (measured with `cargo xtask bench`).
+//! PostgreSQL: a task with a pooled sqlx connection; the round trips there are
+//! network ones, and other collectors write to the same tables.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
+use tokio::sync::{Notify, mpsc};
+
+use super::{
+    Backend, Job, MAX_BATCH, NewAnswer, StoreError, Upsert, WRITE_BUSY_TIMEOUT, pool_options,
+};
+use crate::webhooks::{Change, Event};
+
+/// Starts the writer of the database at `url` (migrated already), fed by `jobs`.
+pub(super) async fn start(
+    backend: Backend,
+    url: &str,
+    jobs: mpsc::Receiver<Job>,
+    events_ready: Arc<Notify>,
+) -> Result<(), StoreError> {
+    match backend {
+        Backend::Sqlite => {
+            let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .get_filename()
+                .to_owned();
+            // Fail at start-up, not at the first answer.
+            let connection = open_sqlite(&path)?;
+            std::thread::Builder::new()
+                .name("pulso-writer".into())
+                .spawn(move || sqlite_writer(&path, Some(connection), jobs, &events_ready))
+                .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
+        }
+        Backend::Postgres => {
+            // A pool of one, so that a lost connection (a database restart)
+            // is replaced by the next batch. No ping before each batch (a
+            // round trip): a batch that fails closes its connection instead.
+            // Plans made for each batch: a plan cached while the table was
+            // small reads the whole table for the batch's ids ever after.
+            let pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT)
+                .test_before_acquire(false)
+                .after_connect(|connection, _| {
+                    Box::pin(async move {
+                        connection
+                            .execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?;
+            tokio::spawn(postgres_writer(pool, jobs, events_ready));
+        }
+    }
+    Ok(())
+}
+
+/// Tells each job of the batch its outcome, and the webhook worker when events
+/// were queued.
+fn finish(
+    batch: &mut Vec<Job>,
+    written: Result<(Vec<Upsert>, usize), String>,
+    events_ready: &Notify,
+) {
+    match written {
+        Ok((outcomes, events)) => {
+            if events > 0 {
+                events_ready.notify_one();
+            }
+            for (job, outcome) in batch.drain(..).zip(outcomes) {
+                let _ = job.done.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, answers = batch.len(), "write batch failed");
+            for job in batch.drain(..) {
+                let _ = job.done.send(Err(StoreError::Unavailable(error.clone())));
+            }
+        }
+    }
+}
+
+/// The SQLite writer's loop: takes every job waiting (up to [`MAX_BATCH`])
+/// into one `BEGIN IMMEDIATE` transaction. A failed batch fails all its jobs
+/// and drops its connection (rolling back); the next batch opens another, so
+/// the collector recovers by itself when the file can be written again.
+fn sqlite_writer(
+    path: &Path,
+    mut connection: Option<rusqlite::Connection>,
+    mut jobs: mpsc::Receiver<Job>,
+    events_ready: &Notify,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(job) = jobs.blocking_recv() {
+        batch.push(job);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let written = match connection.take().map_or_else(|| open_sqlite(path), Ok) {
+            Ok(mut open) => {
+                let written = write_batch_sqlite(&mut open, &batch);
+                if written.is_ok() {
+                    connection = Some(open);
+                }
+                written
+            }
+            Err(error) => Err(error),
+        };
+        finish(&mut batch, written.map_err(|e| e.to_string()), events_ready);
+    }
+}
+
+/// The writer's connection: WAL + synchronous=FULL, so a commit is on disk
+/// before we answer 2xx and an acknowledged answer survives kill -9 and power
+/// loss alike; a lock held by someone else (a backup) is waited for
+/// [`WRITE_BUSY_TIMEOUT`], then the batch fails with 503.
+fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(WRITE_BUSY_TIMEOUT)?;
+    connection
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(connection)
+}
+
+/// Commits the batch's answers and their webhook events on SQLite; returns
+/// each answer's outcome and how many events were queued. The write lock is
+/// held from the read on, so every row the batch writes is its own.
+fn write_batch_sqlite(
+    connection: &mut rusqlite::Connection,
+    batch: &[Job],
+) -> Result<(Vec<Upsert>, usize), rusqlite::Error> {
+    let statements = Statements::of(Backend::Sqlite);
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let ids = json_array(batch.iter().map(|j| j.answer.id.as_str()));
+    let current = tx
+        .prepare_cached(&statements.read)?
+        .query_map([ids], |row| {
+            Ok((
+                row.get(0)?,
+                Current {
+                    site: row.get(1)?,
+                    survey: row.get(2)?,
+                    respondent: row.get(3)?,
+                    rev: row.get(4)?,
+                    complete: row.get::<_, i64>(5)? != 0,
+                },
+            ))
+        })?
+        .collect::<Result<HashMap<String, Current>, _>>()?;
+    let mut judged = judge(batch, current);
+    let written: HashSet<&str> = judged
+        .writes
+        .iter()
+        .map(|&i| batch[i].answer.id.as_str())
+        .collect();
+    let events = judged.settle(batch, &written);
+    let mut upsert = tx.prepare_cached(&statements.upsert)?;
+    for &i in &judged.writes {
+        let a = &batch[i].answer;
+        // In the order of COLUMNS.
+        upsert.execute(rusqlite::params![
+            a.id,
+            a.rev,
+            a.site,
+            a.survey,
+            a.respondent,
+            a.score,
+            a.class,
+            a.band,
+            a.step,
+            a.page,
+            a.locale,
+            a.user_id,
+            a.props,
+            a.follow_up,
+            a.open_text,
+            a.at_millis,
+            a.at_millis,
+            a.first_survey,
+            a.reason_ids,
+            a.reason_texts,
+            a.other_text,
+        ])?;
+    }
+    drop(upsert);
+    let mut queued = 0;
+    let mut insert = tx.prepare_cached(&statements.events)?;
+    for e in &events {
+        // In the order of EVENT_COLUMNS.
+        queued += insert.execute(rusqlite::params![
+            e.key,
+            e.site,
+            e.webhook,
+            e.answer_id,
+            e.kind,
+            e.body,
+            e.created_at,
+            e.created_at,
+        ])?;
+    }
+    drop(insert);
+    tx.commit()?;
+    Ok((judged.outcomes, queued))
+}
+
+/// The PostgreSQL writer's loop, as [`sqlite_writer`]'s.
+async fn postgres_writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, events_ready: Arc<Notify>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let written = match pool.acquire().await {
+            Ok(mut connection) => {
+                let written = write_batch_postgres(&mut connection, &batch).await;
+                if written.is_err() {
+                    let _ = connection.close().await;
+                }
+                written
+            }
+            Err(error) => Err(error),
+        };
+        finish(
+            &mut batch,
+            written.map_err(|e| e.to_string()),
+            &events_ready,
+        );
+    }
+}
+
+/// The columns an upsert writes, in the order of the elements of each row
+/// array in the batch's JSON parameter.
+const COLUMNS: [(&str, Kind); 21] = [
+    ("id", Kind::Text),
+    ("rev", Kind::Int),
+    ("site", Kind::Text),
+    ("survey", Kind::Text),
+    ("respondent", Kind::Text),
+    ("score", Kind::Int),
+    ("class", Kind::Text),
+    ("band", Kind::Text),
+    ("step", Kind::Text),
+    ("page", Kind::Text),
+    ("locale", Kind::Text),
+    ("user_id", Kind::Text),
+    ("props", Kind::Text),
+    ("follow_up", Kind::Text),
+    ("open_text", Kind::Text),
+    ("created_at", Kind::Int),
+    ("updated_at", Kind::Int),
+    ("first_survey", Kind::Int),
+    ("reason_ids", Kind::Text),
+    ("reason_texts", Kind::Text),
+    ("other_text", Kind::Text),
+];
+
+/// The columns of an outbox event, likewise.
+const EVENT_COLUMNS: [(&str, Kind); 8] = [
+    ("key", Kind::Text),
+    ("site", Kind::Text),
+    ("webhook", Kind::Text),
+    ("answer_id", Kind::Text),
+    ("kind", Kind::Text),
+    ("body", Kind::Text),
+    ("created_at", Kind::Int),
+    ("next_at", Kind::Int),
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+}
+
+/// Where an insert's rows come from. PostgreSQL: one JSON parameter holding
+/// the batch's rows as arrays, so a batch of any size is one statement and one
+/// round trip (many-row `VALUES` lists would need a statement per size and
+/// thousands of parameters). SQLite, in the writer's own process: one row of
+/// parameters, prepared once and run for each row.
+fn rows_source(backend: Backend, columns: &[(&str, Kind)]) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let params: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            format!("VALUES ({})", params.join(", "))
+        }
+        Backend::Postgres => {
+            let fields: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, kind))| match kind {
+                    Kind::Text => format!("e ->> {i}"),
+                    Kind::Int => format!("(e ->> {i})::BIGINT"),
+                })
+                .collect();
+            format!(
+                "SELECT {} FROM jsonb_array_elements($1::JSONB) AS e",
+                fields.join(", ")
+            )
+        }
+    }
+}
+
+fn names(columns: &[(&str, Kind)]) -> String {
+    columns
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statements of a batch, built once per backend.
+struct Statements {
+    /// What is stored for the ids of `$1`.
+    read: String,
+    /// The answers of `$1`, returning (on PostgreSQL) the ids written.
+    upsert: String,
+    /// The events of `$1`.
+    events: String,
+}
+
+impl Statements {
+    fn of(backend: Backend) -> &'static Statements {
+        static SQLITE: std::sync::LazyLock<Statements> =
+            std::sync::LazyLock::new(|| Statements::build(Backend::Sqlite));
+        static POSTGRES: std::sync::LazyLock<Statements> =
+            std::sync::LazyLock::new(|| Statements::build(Backend::Postgres));
+        match backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        }
+    }
+
+    fn build(backend: Backend) -> Statements {
+        let (ids, lock) = match backend {
+            Backend::Sqlite => ("SELECT value FROM json_each($1)", ""),
+            // Locked: other collectors write too (SQLite's write lock is
+            // already the batch's).
+            Backend::Postgres => ("SELECT jsonb_array_elements_text($1::JSONB)", " FOR UPDATE"),
+        };
+        let read = format!(
+            "SELECT id, site, survey, respondent, rev,
+                CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
+             FROM answers WHERE id IN ({ids}){lock}"
+        );
+        // The WHERE keeps a newer revision another collector wrote meanwhile;
+        // on PostgreSQL, RETURNING says which rows were ours. (On SQLite the
+        // batch holds the write lock since its read: every row it writes is.)
+        let upsert = format!(
+            "INSERT INTO answers ({}) {}
+             ON CONFLICT (id) DO UPDATE SET
+                rev = excluded.rev, score = excluded.score, class = excluded.class,
+                band = excluded.band, step = excluded.step, page = excluded.page,
+                locale = excluded.locale, user_id = excluded.user_id, props = excluded.props,
+                follow_up = excluded.follow_up, open_text = excluded.open_text,
+                first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
+                reason_texts = excluded.reason_texts, other_text = excluded.other_text,
+                updated_at = excluded.updated_at
+             WHERE excluded.rev > answers.rev
+               AND answers.site = excluded.site
+               AND answers.survey = excluded.survey
+               AND answers.respondent = excluded.respondent{}",
+            names(&COLUMNS),
+            rows_source(backend, &COLUMNS),
+            match backend {
+                Backend::Sqlite => "",
+                Backend::Postgres => "\n             RETURNING id",
+            }
+        );
+        let events = format!(
+            "INSERT INTO webhook_events ({}) {} ON CONFLICT (key) DO NOTHING",
+            names(&EVENT_COLUMNS),
+            rows_source(backend, &EVENT_COLUMNS)
+        );
+        Statements {
+            read,
+            upsert,
+            events,
+        }
+    }
+}
+
+/// One answer as the row array of [`COLUMNS`].
+struct AnswerJson<'a>(&'a NewAnswer);
+
+impl serde::Serialize for AnswerJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let a = self.0;
+        let mut row = serializer.serialize_tuple(COLUMNS.len())?;
+        row.serialize_element(&a.id)?;
+        row.serialize_element(&a.rev)?;
+        row.serialize_element(&a.site)?;
+        row.serialize_element(&a.survey)?;
+        row.serialize_element(&a.respondent)?;
+        row.serialize_element(&a.score)?;
+        row.serialize_element(a.class)?;
+        row.serialize_element(&a.band)?;
+        row.serialize_element(&a.step)?;
+        row.serialize_element(&a.page)?;
+        row.serialize_element(&a.locale)?;
+        row.serialize_element(&a.user_id)?;
+        row.serialize_element(&a.props)?;
+        row.serialize_element(&a.follow_up)?;
+        row.serialize_element(&a.open_text)?;
+        row.serialize_element(&a.at_millis)?;
+        row.serialize_element(&a.at_millis)?;
+        row.serialize_element(&a.first_survey.map(u8::from))?;
+        row.serialize_element(&a.reason_ids)?;
+        row.serialize_element(&a.reason_texts)?;
+        row.serialize_element(&a.other_text)?;
+        row.end()
+    }
+}
+
+/// One event as the row array of [`EVENT_COLUMNS`].
+struct EventJson<'a>(&'a Event);
+
+impl serde::Serialize for EventJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let e = self.0;
+        let mut row = serializer.serialize_tuple(EVENT_COLUMNS.len())?;
+        row.serialize_element(&e.key)?;
+        row.serialize_element(&e.site)?;
+        row.serialize_element(&e.webhook)?;
+        row.serialize_element(&e.answer_id)?;
+        row.serialize_element(e.kind)?;
+        row.serialize_element(&e.body)?;
+        row.serialize_element(&e.created_at)?;
+        row.serialize_element(&e.created_at)?;
+        row.end()
+    }
+}
+
+fn json_array<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<T> = items.into_iter().collect();
+    // Serializing strings and integers cannot fail.
+    serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// What the database holds for an id, as the batch sees it.
+struct Current {
+    site: String,
+    survey: String,
+    respondent: String,
+    rev: i64,
+    complete: bool,
+}
+
+/// What a batch makes of its answers, judged in arrival order against what
+/// is stored (or what an earlier answer of the batch made of it).
+struct Judged {
+    outcomes: Vec<Upsert>,
+    /// The answer (index) holding the latest revision of each id to write.
+    writes: Vec<usize>,
+    /// Created or completed answers, for the webhook events.
+    changes: Vec<(usize, Change)>,
+}
+
+fn judge(batch: &[Job], mut current: HashMap<String, Current>) -> Judged {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    let mut changes: Vec<(usize, Change)> = Vec::new();
+    for (i, job) in batch.iter().enumerate() {
+        let a = &job.answer;
+        let outcome = match current.get_mut(&a.id) {
+            Some(c)
+                if (c.site.as_str(), c.survey.as_str(), c.respondent.as_str())
+                    != (a.site.as_str(), a.survey.as_str(), a.respondent.as_str()) =>
+            {
+                Upsert::IdTaken
+            }
+            Some(c) if c.rev >= i64::from(a.rev) => Upsert::AlreadyNewer,
+            Some(c) => {
+                if !c.complete && a.follow_up.is_some() {
+                    changes.push((i, Change::Completed));
+                }
+                c.rev = i64::from(a.rev);
+                c.complete = a.follow_up.is_some();
+                latest.insert(&a.id, i);
+                Upsert::Stored
+            }
+            None => {
+                current.insert(
+                    a.id.clone(),
+                    Current {
+                        site: a.site.clone(),
+                        survey: a.survey.clone(),
+                        respondent: a.respondent.clone(),
+                        rev: i64::from(a.rev),
+                        complete: a.follow_up.is_some(),
+                    },
+                );
+                changes.push((i, Change::Created));
+                latest.insert(&a.id, i);
+                Upsert::Stored
+            }
+        };
+        outcomes.push(outcome);
+    }
+    let mut writes: Vec<usize> = latest.into_values().collect();
+    writes.sort_unstable();
+    Judged {
+        outcomes,
+        writes,
+        changes,
+    }
+}
+
+impl Judged {
+    /// Settles the outcomes once the database said which ids were written
+    /// (another collector may have stored the same or a newer revision first:
+    /// not ours, and not our events either); returns the events to queue.
+    fn settle(&mut self, batch: &[Job], written: &HashSet<&str>) -> Vec<Event> {
+        for (outcome, job) in self.outcomes.iter_mut().zip(batch) {
+            if *outcome == Upsert::Stored && !written.contains(job.answer.id.as_str()) {
+                *outcome = Upsert::AlreadyNewer;
+            }
+        }
+        self.changes
+            .iter()
+            .filter(|(i, _)| written.contains(batch[*i].answer.id.as_str()))
+            .flat_map(|&(i, change)| {
+                let a = &batch[i].answer;
+                a.webhooks.iter().filter_map(move |h| h.event(a, change))
+            })
+            .collect()
+    }
+}
+
+fn current_of_rows(rows: Vec<AnyRow>) -> Result<HashMap<String, Current>, sqlx::Error> {
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get(0)?,
+                Current {
+                    site: row.try_get(1)?,
+                    survey: row.try_get(2)?,
+                    respondent: row.try_get(3)?,
+                    rev: row.try_get(4)?,
+                    complete: row.try_get::<i64, _>(5)? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The same on PostgreSQL, where other collectors write too: the read locks
+/// the rows it finds, and the upsert says which rows were written.
+async fn write_batch_postgres(
+    connection: &mut AnyConnection,
+    batch: &[Job],
+) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
+    let statements = Statements::of(Backend::Postgres);
+    let mut tx = connection.begin().await?;
+    let ids = json_array(batch.iter().map(|j| j.answer.id.as_str()));
+    let rows = sqlx::query(&statements.read)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut judged = judge(batch, current_of_rows(rows)?);
+    let mut returned: HashSet<String> = HashSet::new();
+    if !judged.writes.is_empty() {
+        let answers = json_array(judged.writes.iter().map(|&i| AnswerJson(&batch[i].answer)));
+        for row in sqlx::query(&statements.upsert)
+            .bind(answers)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            returned.insert(row.try_get(0)?);
+        }
+    }
+    let written: HashSet<&str> = returned.iter().map(String::as_str).collect();
+    let events = judged.settle(batch, &written);
+    let mut queued = 0;
+    if !events.is_empty() {
+        queued = sqlx::query(&statements.events)
+            .bind(json_array(events.iter().map(EventJson)))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+    }
+    tx.commit().await?;
+    Ok((judged.outcomes, queued))
+}
