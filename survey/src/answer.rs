@@ -53,13 +53,46 @@ pub struct Answer {
 }
 
 /// A scalar property value.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Prop {
     Bool(bool),
     Number(f64),
     Text(String),
+}
+
+/// By the value's JSON type, in one pass (serde's `untagged` buffers the
+/// value and tries each variant in turn, making an error for each miss).
+impl<'de> Deserialize<'de> for Prop {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Prop, D::Error> {
+        struct Scalar;
+        impl serde::de::Visitor<'_> for Scalar {
+            type Value = Prop;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean, a number or a string")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Prop, E> {
+                Ok(Prop::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Prop, E> {
+                Ok(Prop::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Prop, E> {
+                Ok(Prop::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Prop, E> {
+                Ok(Prop::Number(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Prop, E> {
+                Ok(Prop::Text(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Prop, E> {
+                Ok(Prop::Text(v))
+            }
+        }
+        deserializer.deserialize_any(Scalar)
+    }
 }
 
 /// What the respondent said after the score.

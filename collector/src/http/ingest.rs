@@ -132,6 +132,11 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Strict JSON decoding (unknown fields refused, nothing after the object), with
 /// the failing field named.
 fn decode(body: &[u8]) -> Result<Answer, ApiError> {
+    // Most bodies are valid: only a failed decode pays for tracking the path
+    // of the failing field.
+    if let Ok(answer) = serde_json::from_slice(body) {
+        return Ok(answer);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
