@@ -87,11 +87,16 @@ fn strings(obj: &JsValue, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// Maps are filled by insertion: collecting into a `BTreeMap` sorts first,
+/// and each sort instance is kilobytes of the bundle.
 fn string_map(obj: &JsValue) -> BTreeMap<String, String> {
-    entries(obj)
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, v.as_string()?)))
-        .collect()
+    let mut map = BTreeMap::new();
+    for (k, v) in entries(obj) {
+        if let Some(v) = v.as_string() {
+            map.insert(k, v);
+        }
+    }
+    map
 }
 
 fn array(obj: &JsValue, key: &str) -> Option<Vec<JsValue>> {
@@ -114,20 +119,18 @@ fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
 
 /// A survey definition as `GET /v1/sites/{site}/config` serves it.
 pub fn decode_survey(value: &JsValue) -> Option<Survey> {
-    let texts = entries(&get(value, "texts"))
-        .into_iter()
-        .filter_map(|(locale, t)| {
-            Some((
-                locale,
-                Texts {
-                    question: string(&t, "question")?,
-                    open_question: string(&t, "open_question"),
-                    low_label: string(&t, "low_label"),
-                    high_label: string(&t, "high_label"),
-                },
-            ))
-        })
-        .collect();
+    let mut texts = BTreeMap::new();
+    for (locale, t) in entries(&get(value, "texts")) {
+        if let Some(question) = string(&t, "question") {
+            let texts_of = Texts {
+                question,
+                open_question: string(&t, "open_question"),
+                low_label: string(&t, "low_label"),
+                high_label: string(&t, "high_label"),
+            };
+            texts.insert(locale, texts_of);
+        }
+    }
     let bands = match array(value, "bands") {
         Some(bands) => bands
             .iter()
@@ -172,19 +175,20 @@ fn small(value: &JsValue) -> Option<u8> {
 }
 
 fn props(value: &JsValue) -> BTreeMap<String, Prop> {
-    entries(value)
-        .into_iter()
-        .filter_map(|(key, v)| {
-            let prop = if let Some(b) = v.as_bool() {
-                Prop::Bool(b)
-            } else if let Some(n) = v.as_f64() {
-                Prop::Number(n)
-            } else {
-                Prop::Text(v.as_string()?)
-            };
-            Some((key, prop))
-        })
-        .collect()
+    let mut map = BTreeMap::new();
+    for (key, v) in entries(value) {
+        let prop = if let Some(b) = v.as_bool() {
+            Prop::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            Prop::Number(n)
+        } else if let Some(t) = v.as_string() {
+            Prop::Text(t)
+        } else {
+            continue;
+        };
+        map.insert(key, prop);
+    }
+    map
 }
 
 /// The loader's options for one display; `None` if a required part is missing.

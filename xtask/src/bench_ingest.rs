@@ -296,7 +296,15 @@ pub fn bytes_section() -> Result<String> {
 pub fn visible_section() -> Result<String> {
     let chromedriver = crate::tools::chromium()?;
     let chromium = crate::tools::chromium_binary().ok_or("chromium is not on PATH")?;
-    exec(crate::cargo().args(["build", "-p", "pulso-collector", "--bin", "pulso"]))?;
+    // The collector as deployed: a release build.
+    exec(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "pulso-collector",
+        "--bin",
+        "pulso",
+    ]))?;
     let tmp = target_dir().join("tmp");
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let out = target_dir().join("bench/visible.json");
@@ -312,7 +320,7 @@ pub fn visible_section() -> Result<String> {
                 "--",
                 "--ignored",
             ])
-            .env("PULSO_E2E_BIN", target_dir().join("debug/pulso"))
+            .env("PULSO_E2E_BIN", target_dir().join("release/pulso"))
             .env("PULSO_E2E_ASSETS", assets::assets_dir())
             .env("PULSO_E2E_CHROMEDRIVER", &chromedriver)
             .env("PULSO_E2E_CHROMIUM", &chromium)
