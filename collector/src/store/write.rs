@@ -49,15 +49,15 @@ pub(super) async fn start(
             // A pool of one, so that a lost connection (a database restart)
             // is replaced by the next batch. No ping before each batch (a
             // round trip): a batch that fails closes its connection instead.
-            // Plans made for each batch: a plan cached while the table was
-            // small reads the whole table for the batch's ids ever after.
+            // The writer looks rows up by primary key only. Its statements
+            // are prepared once, and a plan cached while the table was small
+            // (a whole-table scan, the cheapest then) would be kept as the
+            // table grows: no whole-table scans for this connection.
             let pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT)
                 .test_before_acquire(false)
                 .after_connect(|connection, _| {
                     Box::pin(async move {
-                        connection
-                            .execute("SET plan_cache_mode = force_custom_plan")
-                            .await?;
+                        connection.execute("SET enable_seqscan = off").await?;
                         Ok(())
                     })
                 })
@@ -350,16 +350,16 @@ impl Statements {
     }
 
     fn build(backend: Backend) -> Statements {
-        let (ids, lock) = match backend {
-            Backend::Sqlite => ("SELECT value FROM json_each($1)", ""),
-            // Locked: other collectors write too (SQLite's write lock is
+        let ids = match backend {
+            Backend::Sqlite => "id IN (SELECT value FROM json_each($1))",
+            // Locked, as other collectors write too (SQLite's write lock is
             // already the batch's).
-            Backend::Postgres => ("SELECT jsonb_array_elements_text($1::JSONB)", " FOR UPDATE"),
+            Backend::Postgres => "id = ANY($1::TEXT[]) FOR UPDATE",
         };
         let read = format!(
             "SELECT id, site, survey, respondent, rev,
                 CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
-             FROM answers WHERE id IN ({ids}){lock}"
+             FROM answers WHERE {ids}"
         );
         // The WHERE keeps a newer revision another collector wrote meanwhile;
         // on PostgreSQL, RETURNING says which rows were ours. (On SQLite the
@@ -455,6 +455,26 @@ fn json_array<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> String
     let items: Vec<T> = items.into_iter().collect();
     // Serializing strings and integers cannot fail.
     serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// A PostgreSQL array literal of texts: `{"a","b\"c"}`.
+fn text_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
 }
 
 /// What the database holds for an id, as the batch sees it.
@@ -572,9 +592,8 @@ async fn write_batch_postgres(
 ) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
     let statements = Statements::of(Backend::Postgres);
     let mut tx = connection.begin().await?;
-    let ids = json_array(batch.iter().map(|j| j.answer.id.as_str()));
     let rows = sqlx::query(&statements.read)
-        .bind(ids)
+        .bind(text_array(batch.iter().map(|j| j.answer.id.as_str())))
         .fetch_all(&mut *tx)
         .await?;
     let mut judged = judge(batch, current_of_rows(rows)?);
