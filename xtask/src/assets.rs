@@ -53,7 +53,14 @@ pub fn build() -> Result<Built> {
                     .args(build)
                     .args(["-Zbuild-std=std,panic_abort"])
                     .env("CARGO_TARGET_DIR", &dir)
-                    .env("RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort")
+                    // No panic machinery, no source locations (which
+                    // would also ship the build machine's paths), no
+                    // `Debug` formatting: none of them is seen by a user.
+                    .env(
+                        "RUSTFLAGS",
+                        "-Zunstable-options -Cpanic=immediate-abort \
+                         -Zlocation-detail=none -Zfmt-debug=none",
+                    )
                     .current_dir(root()),
             )?;
             dir.join(WASM_TARGET).join("widget/pulso_widget.wasm")
