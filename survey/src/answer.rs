@@ -1,6 +1,6 @@
 //! The answer as it travels from the widget to the collector, and its validation.
 
-use std::collections::BTreeMap;
+use crate::SmallMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,8 +41,9 @@ pub struct Answer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub props: BTreeMap<String, Prop>,
+    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Prop>))]
+    pub props: SmallMap<Prop>,
     /// Whether this is the respondent's first survey on the site, as the widget
     /// decided it (browser storage, confirmed by the collector); it chose the
     /// open question (first) or the band's closed list (later).
@@ -380,7 +381,7 @@ mod tests {
             page: Some("/done".into()),
             locale: "en".into(),
             user_id: None,
-            props: BTreeMap::new(),
+            props: SmallMap::new(),
             first_survey: None,
             follow_up: None,
         }

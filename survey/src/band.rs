@@ -1,6 +1,6 @@
 //! Scores, the classic NPS classes and the configurable score bands.
 
-use std::collections::BTreeMap;
+use crate::SmallMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,8 +65,9 @@ pub struct Band {
     pub max: u8,
     /// The closed follow-up's question per locale; omitted locales use the
     /// built-in wording for the band (see [`crate::band_question`]).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub question: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
+    pub question: SmallMap<String>,
     /// The closed list of reasons asked in a respondent's later surveys. "Other"
     /// is not listed here: it is always added, last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -81,7 +82,8 @@ pub struct Reason {
     /// Stable id, stored with answers; never a display position.
     pub id: String,
     /// Text per locale.
-    pub text: BTreeMap<String, String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
+    pub text: SmallMap<String>,
 }
 
 /// The reason id of the "Other" choice that every closed list ends with.
@@ -107,7 +109,7 @@ pub fn default_bands() -> Vec<Band> {
         id: id.to_owned(),
         min,
         max,
-        question: BTreeMap::new(),
+        question: SmallMap::new(),
         reasons: Vec::new(),
     })
     .collect()
@@ -221,7 +223,7 @@ mod tests {
             id: id.into(),
             min,
             max,
-            question: BTreeMap::new(),
+            question: SmallMap::new(),
             reasons: Vec::new(),
         }
     }

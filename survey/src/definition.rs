@@ -1,6 +1,6 @@
 //! Survey definitions: what `pulso.toml` declares and what the widget receives.
 
-use std::collections::BTreeMap;
+use crate::SmallMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +24,8 @@ pub struct Survey {
     #[serde(default = "default_bands")]
     pub bands: Vec<Band>,
     /// Texts per locale (`en`, `es`, ...).
-    pub texts: BTreeMap<String, Texts>,
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Texts>))]
+    pub texts: SmallMap<Texts>,
     /// Show each respondent the reasons of a closed list in an order of their own
     /// (fixed per respondent), against the bias towards the first options.
     /// "Other" stays last.
@@ -66,7 +67,7 @@ impl Default for Survey {
             steps: Vec::new(),
             default_locale: default_locale(),
             bands: default_bands(),
-            texts: BTreeMap::new(),
+            texts: SmallMap::new(),
             shuffle_reasons: false,
             urls: Vec::new(),
             patterns: Vec::new(),
@@ -260,7 +261,7 @@ impl Survey {
                 if let Some(locale) = self
                     .texts
                     .keys()
-                    .find(|l| reason.text.get(*l).is_none_or(|t| t.trim().is_empty()))
+                    .find(|l| reason.text.get(l).is_none_or(|t| t.trim().is_empty()))
                 {
                     return Err(error(
                         &at("text"),

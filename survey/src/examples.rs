@@ -1,14 +1,14 @@
 //! Example values shared by the tests of both sides of the wire (the collector's
 //! serde and the widget's browser-JSON code) with the fixtures in `tests/fixtures/`.
 
-use std::collections::BTreeMap;
+use crate::SmallMap;
 
 use crate::{Answer, ClientConfig, FollowUp, Prop, Reason, Survey, Texts, default_bands};
 
 fn reason(id: &str, en: &str, es: &str) -> Reason {
     Reason {
         id: id.into(),
-        text: BTreeMap::from([("en".into(), en.into()), ("es".into(), es.into())]),
+        text: SmallMap::from([("en".into(), en.into()), ("es".into(), es.into())]),
     }
 }
 
@@ -71,7 +71,7 @@ pub fn survey() -> Survey {
         reason("fast_delivery", "Fast delivery", "Entrega rápida"),
         reason("service", "Friendly service", "Atención amable"),
     ];
-    bands[3].question = BTreeMap::from([
+    bands[3].question = SmallMap::from([
         (
             "en".into(),
             "Thank you! What do you like most about Acme?".into(),
@@ -86,7 +86,7 @@ pub fn survey() -> Survey {
         steps: vec!["checkout_done".into()],
         default_locale: "en".into(),
         bands,
-        texts: BTreeMap::from([
+        texts: SmallMap::from([
             (
                 "en".into(),
                 texts(
@@ -141,7 +141,7 @@ pub fn answer() -> Answer {
         page: Some("/done".into()),
         locale: "es".into(),
         user_id: Some("u-42".into()),
-        props: BTreeMap::from([
+        props: SmallMap::from([
             ("items".into(), Prop::Number(3.0)),
             ("plan".into(), Prop::Text("pro".into())),
             ("trial".into(), Prop::Bool(false)),

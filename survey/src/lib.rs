@@ -11,6 +11,7 @@ mod definition;
 pub mod examples;
 mod follow_up;
 mod locale;
+mod map;
 mod trigger;
 
 pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};
@@ -20,4 +21,5 @@ pub use band::{
 pub use definition::{ClientConfig, DefinitionError, PathSeg, Survey, Texts, is_id};
 pub use follow_up::{Ask, Choice};
 pub use locale::{UiStrings, band_question, normalize_locale, pick_locale, ui_strings};
+pub use map::SmallMap;
 pub use trigger::{Condition, Position, Scheme, Theme, UrlRule};

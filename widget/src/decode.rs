@@ -2,11 +2,10 @@
 //! own `JSON.parse`) into the shared model's types. The widget does not link
 //! serde_json: its deserialiser costs more bytes than the whole card.
 
-use std::collections::BTreeMap;
-
 use js_sys::{Array, Object, Reflect};
 use survey::{
-    Band, Position, Prop, Reason, Scheme, Survey, Texts, Theme, default_bands, pick_locale,
+    Band, Position, Prop, Reason, Scheme, SmallMap, Survey, Texts, Theme, default_bands,
+    pick_locale,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -30,7 +29,7 @@ pub struct Display {
     /// whether it could keep it.
     pub queue: Option<js_sys::Function>,
     pub user_id: Option<String>,
-    pub props: BTreeMap<String, Prop>,
+    pub props: SmallMap<Prop>,
     /// A preview (`pulso('show', SURVEY)`): nothing is posted or remembered.
     pub preview: bool,
     /// Tells the loader what became of the card: `"a"` answered, `"d"`
@@ -89,8 +88,8 @@ fn strings(obj: &JsValue, key: &str) -> Vec<String> {
 
 /// Maps are filled by insertion: collecting into a `BTreeMap` sorts first,
 /// and each sort instance is kilobytes of the bundle.
-fn string_map(obj: &JsValue) -> BTreeMap<String, String> {
-    let mut map = BTreeMap::new();
+fn string_map(obj: &JsValue) -> SmallMap<String> {
+    let mut map = SmallMap::new();
     for (k, v) in entries(obj) {
         if let Some(v) = v.as_string() {
             map.insert(k, v);
@@ -119,7 +118,7 @@ fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
 
 /// A survey definition as `GET /v1/sites/{site}/config` serves it.
 pub fn decode_survey(value: &JsValue) -> Option<Survey> {
-    let mut texts = BTreeMap::new();
+    let mut texts = SmallMap::new();
     for (locale, t) in entries(&get(value, "texts")) {
         if let Some(question) = string(&t, "question") {
             let texts_of = Texts {
@@ -174,8 +173,8 @@ fn small(value: &JsValue) -> Option<u8> {
         .map(|n| n as u8)
 }
 
-fn props(value: &JsValue) -> BTreeMap<String, Prop> {
-    let mut map = BTreeMap::new();
+fn props(value: &JsValue) -> SmallMap<Prop> {
+    let mut map = SmallMap::new();
     for (key, v) in entries(value) {
         let prop = if let Some(b) = v.as_bool() {
             Prop::Bool(b)
