@@ -407,7 +407,7 @@ pub fn visible_section() -> Result<String> {
     }
     Ok(format!(
         "## Time from `track()` to a visible card\n\n\
-         Headless Chromium on a test page of the demo shop's origin, loopback to the collector: from \
+         Headless Chromium on a test page of the demo shop's origin, loopback to the collector (a release build): from \
          `pulso('track', 'checkout_done')` to the card's box in the layout (polled each animation \
          frame), next to `tests/pages/plain-card.js`, a plain-JS card of the same first screen (question, \
          0–10 scale, end labels, close; same stylesheet, same configuration request) on the same page. \
