@@ -1,16 +1,17 @@
 //! The writer: every answer goes through one writer that commits the answers
 //! waiting when a transaction starts as one batch ("group commit"), so they
-//! share its fsync. A batch is a handful of statements whatever its size: take
-//! the write lock, read what is stored for its ids, judge each answer in
-//! arrival order, upsert the latest revision of each id and insert the
-//! webhook events, all from one JSON parameter per statement, then commit.
+//! share its fsync. A batch takes the write lock, reads what is stored for its
+//! ids, judges each answer in arrival order, upserts the latest revision of
+//! each id, inserts the webhook events, and commits.
 //!
-//! SQLite: a thread of its own holding a `rusqlite` connection. sqlx runs each
-//! SQLite connection on a worker thread reached over channels, so every
-//! statement of a batch costs two thread wake-ups; on a busy two-core machine
-//! those cost more than the statements (measured with `cargo xtask bench`).
-//! PostgreSQL: a task with a pooled sqlx connection; the round trips there are
-//! network ones, and other collectors write to the same tables.
+//! SQLite: a thread of its own holding a `rusqlite` connection, statements
+//! prepared once and run per row. sqlx runs each SQLite connection on a worker
+//! thread reached over channels, so every statement of a batch cost two thread
+//! wake-ups; on a busy two-core machine those cost more than the statements
+//! (measured with `cargo xtask bench`).
+//! PostgreSQL: a task with a pooled sqlx connection, a batch's rows in one
+//! JSONB parameter per statement (one round trip whatever its size); other
+//! collectors write to the same tables.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -49,6 +50,7 @@ pub(super) async fn start(
             // A pool of one, so that a lost connection (a database restart)
             // is replaced by the next batch. No ping before each batch (a
             // round trip): a batch that fails closes its connection instead.
+            //
             // The writer looks rows up by primary key only. Its statements
             // are prepared once, and a plan cached while the table was small
             // (a whole-table scan, the cheapest then) would be kept as the
