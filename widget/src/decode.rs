@@ -86,8 +86,6 @@ fn strings(obj: &JsValue, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Maps are filled by insertion: collecting into a `BTreeMap` sorts first,
-/// and each sort instance is kilobytes of the bundle.
 fn string_map(obj: &JsValue) -> SmallMap<String> {
     let mut map = SmallMap::new();
     for (k, v) in entries(obj) {
