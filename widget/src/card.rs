@@ -1,5 +1,6 @@
 //! The card: the 0–10 question, the adaptive follow-up, the thank-you.
 
+use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -327,11 +328,13 @@ pub fn Card(
 
     let follow_up = move || {
         ask.get().map(|ask| {
+            // Either, not `into_any()`: type erasure costs the bundle more
+            // (measured 1.7 KB brotli) than the two concrete branches.
             let body = match ask {
-                Ask::Open { question } => open(question).into_any(),
+                Ask::Open { question } => Either::Left(open(question)),
                 Ask::Closed {
                     question, choices, ..
-                } => closed(question, choices).into_any(),
+                } => Either::Right(closed(question, choices)),
             };
             view! {
                 {body}
