@@ -155,7 +155,8 @@ fn write_batch_sqlite(
 ) -> Result<(Vec<Upsert>, usize), rusqlite::Error> {
     let statements = Statements::of(Backend::Sqlite);
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let ids = json_array(batch.iter().map(|j| j.answer.id.as_str()));
+    let ids = json_array(batch.iter().map(|j| j.answer.id.as_str()))
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let current = tx
         .prepare_cached(&statements.read)?
         .query_map([ids], |row| {
@@ -180,47 +181,13 @@ fn write_batch_sqlite(
     let events = judged.settle(batch, &written);
     let mut upsert = tx.prepare_cached(&statements.upsert)?;
     for &i in &judged.writes {
-        let a = &batch[i].answer;
-        // In the order of COLUMNS.
-        upsert.execute(rusqlite::params![
-            a.id,
-            a.rev,
-            a.site,
-            a.survey,
-            a.respondent,
-            a.score,
-            a.class,
-            a.band,
-            a.step,
-            a.page,
-            a.locale,
-            a.user_id,
-            a.props,
-            a.follow_up,
-            a.open_text,
-            a.at_millis,
-            a.at_millis,
-            a.first_survey,
-            a.reason_ids,
-            a.reason_texts,
-            a.other_text,
-        ])?;
+        upsert.execute(rusqlite::params_from_iter(answer_row(&batch[i].answer)))?;
     }
     drop(upsert);
     let mut queued = 0;
     let mut insert = tx.prepare_cached(&statements.events)?;
     for e in &events {
-        // In the order of EVENT_COLUMNS.
-        queued += insert.execute(rusqlite::params![
-            e.key,
-            e.site,
-            e.webhook,
-            e.answer_id,
-            e.kind,
-            e.body,
-            e.created_at,
-            e.created_at,
-        ])?;
+        queued += insert.execute(rusqlite::params_from_iter(event_row(e)))?;
     }
     drop(insert);
     tx.commit()?;
@@ -400,63 +367,85 @@ impl Statements {
     }
 }
 
-/// One answer as the row array of [`COLUMNS`].
-struct AnswerJson<'a>(&'a NewAnswer);
+/// One value of a row, as both backends take it: a JSON array element for
+/// PostgreSQL's JSONB parameter, a bound parameter for SQLite.
+enum Value<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+}
 
-impl serde::Serialize for AnswerJson<'_> {
+impl serde::Serialize for Value<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let a = self.0;
-        let mut row = serializer.serialize_tuple(COLUMNS.len())?;
-        row.serialize_element(&a.id)?;
-        row.serialize_element(&a.rev)?;
-        row.serialize_element(&a.site)?;
-        row.serialize_element(&a.survey)?;
-        row.serialize_element(&a.respondent)?;
-        row.serialize_element(&a.score)?;
-        row.serialize_element(a.class)?;
-        row.serialize_element(&a.band)?;
-        row.serialize_element(&a.step)?;
-        row.serialize_element(&a.page)?;
-        row.serialize_element(&a.locale)?;
-        row.serialize_element(&a.user_id)?;
-        row.serialize_element(&a.props)?;
-        row.serialize_element(&a.follow_up)?;
-        row.serialize_element(&a.open_text)?;
-        row.serialize_element(&a.at_millis)?;
-        row.serialize_element(&a.at_millis)?;
-        row.serialize_element(&a.first_survey.map(u8::from))?;
-        row.serialize_element(&a.reason_ids)?;
-        row.serialize_element(&a.reason_texts)?;
-        row.serialize_element(&a.other_text)?;
-        row.end()
+        match self {
+            Value::Text(v) => v.serialize(serializer),
+            Value::Int(v) => v.serialize(serializer),
+        }
     }
 }
 
-/// One event as the row array of [`EVENT_COLUMNS`].
-struct EventJson<'a>(&'a Event);
-
-impl serde::Serialize for EventJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let e = self.0;
-        let mut row = serializer.serialize_tuple(EVENT_COLUMNS.len())?;
-        row.serialize_element(&e.key)?;
-        row.serialize_element(&e.site)?;
-        row.serialize_element(&e.webhook)?;
-        row.serialize_element(&e.answer_id)?;
-        row.serialize_element(e.kind)?;
-        row.serialize_element(&e.body)?;
-        row.serialize_element(&e.created_at)?;
-        row.serialize_element(&e.created_at)?;
-        row.end()
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Value::Text(v) => v.to_sql(),
+            Value::Int(v) => v.to_sql(),
+        }
     }
 }
 
-fn json_array<T: serde::Serialize>(items: impl IntoIterator<Item = T>) -> String {
+/// An answer's row, in the order of [`COLUMNS`] (the only place that order
+/// is written for values).
+fn answer_row(a: &NewAnswer) -> [Value<'_>; COLUMNS.len()] {
+    use Value::{Int, Text};
+    fn text(v: &Option<String>) -> Value<'_> {
+        Value::Text(v.as_deref())
+    }
+    [
+        Text(Some(&a.id)),
+        Int(Some(a.rev.into())),
+        Text(Some(&a.site)),
+        Text(Some(&a.survey)),
+        Text(Some(&a.respondent)),
+        Int(Some(a.score.into())),
+        Text(Some(a.class)),
+        Text(Some(&a.band)),
+        text(&a.step),
+        text(&a.page),
+        Text(Some(&a.locale)),
+        text(&a.user_id),
+        Text(Some(&a.props)),
+        Text(a.follow_up),
+        text(&a.open_text),
+        Int(Some(a.at_millis)),
+        Int(Some(a.at_millis)),
+        Int(a.first_survey.map(i64::from)),
+        text(&a.reason_ids),
+        text(&a.reason_texts),
+        text(&a.other_text),
+    ]
+}
+
+/// An outbox event's row, in the order of [`EVENT_COLUMNS`].
+fn event_row(e: &Event) -> [Value<'_>; EVENT_COLUMNS.len()] {
+    use Value::{Int, Text};
+    [
+        Text(Some(&e.key)),
+        Text(Some(&e.site)),
+        Text(Some(&e.webhook)),
+        Text(Some(&e.answer_id)),
+        Text(Some(e.kind)),
+        Text(Some(&e.body)),
+        Int(Some(e.created_at)),
+        Int(Some(e.created_at)),
+    ]
+}
+
+/// A JSON array of `items`. Strings and integers always serialize; were one
+/// not to, the batch fails rather than writing less than it acknowledges.
+fn json_array<T: serde::Serialize>(
+    items: impl IntoIterator<Item = T>,
+) -> Result<String, serde_json::Error> {
     let items: Vec<T> = items.into_iter().collect();
-    // Serializing strings and integers cannot fail.
-    serde_json::to_string(&items).unwrap_or_else(|_| "[]".to_owned())
+    serde_json::to_string(&items)
 }
 
 /// A PostgreSQL array literal of texts: `{"a","b\"c"}`.
@@ -601,7 +590,8 @@ async fn write_batch_postgres(
     let mut judged = judge(batch, current_of_rows(rows)?);
     let mut returned: HashSet<String> = HashSet::new();
     if !judged.writes.is_empty() {
-        let answers = json_array(judged.writes.iter().map(|&i| AnswerJson(&batch[i].answer)));
+        let answers = json_array(judged.writes.iter().map(|&i| answer_row(&batch[i].answer)))
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         for row in sqlx::query(&statements.upsert)
             .bind(answers)
             .fetch_all(&mut *tx)
@@ -615,11 +605,80 @@ async fn write_batch_postgres(
     let mut queued = 0;
     if !events.is_empty() {
         queued = sqlx::query(&statements.events)
-            .bind(json_array(events.iter().map(EventJson)))
+            .bind(
+                json_array(events.iter().map(event_row))
+                    .map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+            )
             .execute(&mut *tx)
             .await?
             .rows_affected() as usize;
     }
     tx.commit().await?;
     Ok((judged.outcomes, queued))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(row: &[Value]) -> Vec<bool> {
+        row.iter().map(|v| matches!(v, Value::Int(_))).collect()
+    }
+
+    fn declared(columns: &[(&str, Kind)]) -> Vec<bool> {
+        columns
+            .iter()
+            .map(|(_, k)| matches!(k, Kind::Int))
+            .collect()
+    }
+
+    /// PostgreSQL casts each element by the kind COLUMNS declares: the rows
+    /// must put a value of that kind at each place.
+    #[test]
+    fn rows_hold_the_kinds_their_columns_declare() {
+        let answer = NewAnswer {
+            id: "id".into(),
+            rev: 2,
+            site: "shop".into(),
+            survey: "nps".into(),
+            respondent: "r".into(),
+            score: 9,
+            class: "promoter",
+            band: "promoters".into(),
+            step: None,
+            page: Some("/done".into()),
+            locale: "en".into(),
+            user_id: None,
+            props: "{}".into(),
+            first_survey: Some(true),
+            follow_up: None,
+            open_text: None,
+            reason_ids: None,
+            reason_texts: None,
+            other_text: None,
+            at_millis: 1,
+            webhooks: Vec::new(),
+        };
+        assert_eq!(kinds(&answer_row(&answer)), declared(&COLUMNS));
+        let event = Event {
+            key: "k".into(),
+            site: "shop".into(),
+            webhook: "w".into(),
+            answer_id: "id".into(),
+            kind: "answer.created",
+            body: "{}".into(),
+            created_at: 1,
+        };
+        assert_eq!(kinds(&event_row(&event)), declared(&EVENT_COLUMNS));
+        assert_eq!(
+            json_array([answer_row(&answer)]).unwrap(),
+            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null]]"#
+        );
+    }
+
+    #[test]
+    fn text_arrays_quote_every_element() {
+        assert_eq!(text_array(["a", r#"b"c\d"#]), r#"{"a","b\"c\\d"}"#);
+        assert_eq!(text_array([]), "{}");
+    }
 }

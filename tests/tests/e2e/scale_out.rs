@@ -11,6 +11,13 @@ use sqlx::Connection;
 /// take turns.
 static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A temporary folder holding `config` as its `pulso.toml`, for the collectors.
+fn config_dir(config: String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pulso.toml"), config).unwrap();
+    dir
+}
+
 /// A fresh database on the test server (`cargo xtask test` starts one).
 async fn fresh_database() -> String {
     let server = std::env::var("PULSO_E2E_POSTGRES").expect(
@@ -58,12 +65,7 @@ async fn export(http: &reqwest::Client, collector: &str) -> String {
 async fn two_collectors_on_one_postgres_store_each_answer_once() {
     let _turn = SERVER.lock().await;
     let database = fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pulso.toml"),
-        example_config("http://shop.test"),
-    )
-    .unwrap();
+    let dir = config_dir(example_config("http://shop.test"));
     let (_a, first) = start_collector(dir.path(), &database).await;
     let (_b, second) = start_collector(dir.path(), &database).await;
     let http = reqwest::Client::new();
@@ -125,13 +127,11 @@ async fn a_database_restart_loses_no_acknowledged_answer() {
     );
     let _turn = SERVER.lock().await;
     let database = fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = example_config("http://shop.test").replace(
+    let dir = config_dir(example_config("http://shop.test").replace(
         "[sites.shop]",
         "[server.limits]\nper_ip_per_second = 1000000\nper_ip_burst = 1000000\n\
          per_site_per_second = 1000000\nper_site_burst = 1000000\n\n[sites.shop]",
-    );
-    std::fs::write(dir.path().join("pulso.toml"), config).unwrap();
+    ));
     let (_collector, url) = start_collector(dir.path(), &database).await;
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -200,12 +200,7 @@ async fn the_example_nginx_configuration_fronts_two_collectors_and_fails_over() 
     };
     let _turn = SERVER.lock().await;
     let database = fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pulso.toml"),
-        example_config("http://shop.test"),
-    )
-    .unwrap();
+    let dir = config_dir(example_config("http://shop.test"));
     let (mut first, first_url) = start_collector(dir.path(), &database).await;
     let (_second, second_url) = start_collector(dir.path(), &database).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
