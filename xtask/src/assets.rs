@@ -83,14 +83,21 @@ pub fn build() -> Result<Built> {
     let glue = stage.join("pulso_widget.js");
     let wasm = stage.join("pulso_widget_bg.wasm");
     if let Some(wasm_opt) = tools::wasm_opt() {
-        exec(
-            Command::new(&wasm_opt[0])
-                .args(&wasm_opt[1..])
-                .args(["-Oz", "--strip-debug", "--strip-producers"])
-                .arg(&wasm)
-                .arg("-o")
-                .arg(&wasm),
-        )?;
+        // Besides optimising, wasm-opt gives every import and export a one- or
+        // two-letter name and prints the mapping; the glue is renamed to match.
+        // wasm-bindgen's names carry a 16-digit hash each (~140 of them):
+        // random text brotli cannot shrink, once in the wasm and again in the glue.
+        let mut cmd = Command::new(&wasm_opt[0]);
+        cmd.args(&wasm_opt[1..])
+            .args(["-Oz", "--strip-debug", "--strip-producers"])
+            .arg("--minify-imports-and-exports-and-modules")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm);
+        let mapping = output(&mut cmd)?;
+        let source = std::fs::read_to_string(&glue)
+            .map_err(|e| format!("cannot read {}: {e}", glue.display()))?;
+        write(&glue, rename_bindings(&source, &mapping)?.as_bytes())?;
     }
 
     let terser = tools::terser();
@@ -168,6 +175,100 @@ pub fn build() -> Result<Built> {
     })
 }
 
+/// Runs `cmd` and returns what it printed.
+fn output(cmd: &mut Command) -> Result<String> {
+    eprintln!("$ {}", crate::describe(cmd));
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", crate::describe(cmd)))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed ({})",
+            crate::describe(cmd),
+            out.status
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("wasm-opt printed non-UTF-8: {e}"))
+}
+
+/// The mapping `wasm-opt --minify-imports-and-exports-and-modules` prints.
+#[derive(serde::Deserialize)]
+struct Minified {
+    /// `[module, name, new name]`
+    imports: Vec<(String, String, String)>,
+    /// `[name, new name]`
+    exports: Vec<(String, String)>,
+}
+
+/// The module name wasm-opt gives all imports when it merges their modules.
+const MINIFIED_MODULE: &str = "a";
+
+/// Renames wasm-bindgen's glue to the minified imports and exports: the keys of
+/// its import object (`__wbg_…: function`), its module's key, and its uses of
+/// exports (`wasm.show(…)`). Fails, rather than shipping a glue that cannot
+/// instantiate, when the glue is not shaped as expected.
+fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
+    let map: Minified = serde_json::from_str(mapping)
+        .map_err(|e| format!("wasm-opt's import/export mapping: {e}"))?;
+    let mut modules: Vec<&str> = map.imports.iter().map(|(m, ..)| m.as_str()).collect();
+    modules.sort_unstable();
+    modules.dedup();
+    let [module] = modules[..] else {
+        return Err(format!(
+            "the glue imports from {} modules, the renaming handles one",
+            modules.len()
+        ));
+    };
+    let imports: std::collections::HashMap<&str, &str> = map
+        .imports
+        .iter()
+        .map(|(_, name, short)| (name.as_str(), short.as_str()))
+        .collect();
+    let exports: std::collections::HashMap<&str, &str> = map
+        .exports
+        .iter()
+        .map(|(name, short)| (name.as_str(), short.as_str()))
+        .collect();
+    let module_key = format!("\"{module}\":");
+    if glue.matches(&module_key).count() != 1 {
+        return Err(format!("the glue names module {module} other than once"));
+    }
+    let glue = glue.replace(&module_key, &format!("\"{MINIFIED_MODULE}\":"));
+
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(glue.len());
+    let mut renamed_imports = 0;
+    let mut rest = glue.as_str();
+    while let Some(start) = rest.find(is_ident) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c| !is_ident(c)).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let key = after.trim_start().starts_with(':');
+        if out.ends_with("wasm.") {
+            let short = exports
+                .get(word)
+                .ok_or_else(|| format!("the glue uses export {word}, which the wasm lacks"))?;
+            out.push_str(short);
+        } else if let (true, Some(short)) = (key, imports.get(word)) {
+            out.push_str(short);
+            renamed_imports += 1;
+        } else {
+            out.push_str(word);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    if renamed_imports != imports.len() {
+        return Err(format!(
+            "renamed {renamed_imports} of the wasm's {} imports in the glue",
+            imports.len()
+        ));
+    }
+    Ok(out)
+}
+
 /// The loader's comments and indentation are bytes every page pays for: drop them.
 fn minify(source: &str) -> String {
     source
@@ -231,6 +332,30 @@ mod tests {
             minify("// about\n(function () {\n  // why\n  var a = 'http://x';\n\n})();\n"),
             "(function () {\nvar a = 'http://x';\n})();"
         );
+    }
+
+    #[test]
+    fn bindings_take_their_minified_names() {
+        let glue = "function g() {\n    const import0 = {\n        __wbg_body_1a: function(arg0) { return arg0.body; },\n        __wbg_log_2b: function(arg0) { console.log(arg0); },\n    };\n    return { \"./w_bg.js\": import0 };\n}\nexport function show(o) { return wasm.show(o) !== 0; }\nwasm.__wbindgen_start();\n";
+        let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"], ["./w_bg.js", "__wbg_log_2b", "c"]],
+            "exports": [["show", "d"], ["__wbindgen_start", "e"], ["memory", "f"]]}"#;
+        let renamed = rename_bindings(glue, mapping).unwrap();
+        assert_eq!(
+            renamed,
+            "function g() {\n    const import0 = {\n        b: function(arg0) { return arg0.body; },\n        c: function(arg0) { console.log(arg0); },\n    };\n    return { \"a\": import0 };\n}\nexport function show(o) { return wasm.d(o) !== 0; }\nwasm.e();\n"
+        );
+    }
+
+    #[test]
+    fn glue_that_does_not_match_the_wasm_is_refused() {
+        let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"]], "exports": []}"#;
+        // An export the wasm does not have.
+        let glue =
+            "const i = { __wbg_body_1a: function() {} }; x = { \"./w_bg.js\": i }; wasm.show();";
+        assert!(rename_bindings(glue, mapping).is_err());
+        // An import the glue does not provide.
+        let glue = "const i = {}; x = { \"./w_bg.js\": i };";
+        assert!(rename_bindings(glue, mapping).is_err());
     }
 
     #[test]
