@@ -1,8 +1,14 @@
 // boot.js: the loader's rarely needed half, imported only when a survey is due
 // or an answer waits in the outbox, so that pages pay nothing for it otherwise.
-// Built by `cargo xtask widget` (terser), named with the bundle's content hash.
-export function init(base, site, store) {
+// `cargo xtask widget` bundles it with wasm-bindgen's glue into one module
+// (esbuild, then terser) named with the bundle's content hash: the loader
+// fetches that module and the wasm side by side, one round trip.
+import load, { show as card } from './pulso_widget.js';
+
+export function boot(base, site, store, wasm) {
   // `store` is the loader's: localStorage, or nothing where it is blocked.
+  // `wasm`: the card's wasm as the loader fetched it, or nothing (the module
+  // was first imported to send the outbox).
 
   // A respondent's first survey asks the open question, later ones a closed list.
   // The browser remembers earlier answers; when it does not, the collector may
@@ -61,18 +67,13 @@ export function init(base, site, store) {
   };
   window.addEventListener('online', function () { flush(1) });
 
-  // The card: its glue and wasm sit beside this module, under the same hash.
-  var bundle;
+  // The card's wasm sits beside this module, under the same hash.
+  var ready;
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
-    var name = import.meta.url.replace(/-boot\.js$/, '');
-    // The wasm is fetched while the glue loads, not after it.
-    var wasm = bundle || fetch(name + '.wasm');
     return Promise.all([
-      bundle || (bundle = import(name + '.js').then(function (m) {
-        return m.default({ module_or_path: wasm }).then(function () { return m });
-      })),
+      ready || (ready = load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })),
       answeredBefore(o.respondent, o.user_id)
     ]).then(function (m) {
       o.base = base;
@@ -80,7 +81,7 @@ export function init(base, site, store) {
       o.first = !m[1];
       o.queue = queue;
       o.locales = [o.locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
-      m[0].show(o) && o.note('s');
+      card(o) && o.note('s');
     });
   };
   return { queue: queue, flush: flush, show: show };

@@ -34,7 +34,8 @@
   // console through the caller's catch, never the page.
   const state = (t) => (t && store(KEY, JSON.stringify(t)), JSON.parse(store(KEY) || '{}'));
   const loadConfig = () => config || (config = fetch(base + '/v1/sites/' + site + '/config').then((r) => r.ok ? r.json() : Promise.reject('config: ' + r.status)));
-  const loadBoot = () => boot || (boot = import(base + '/widget/__BUNDLE__-boot.js').then((m) => m.init(base, site, store)));
+  // `wasm`: the card's wasm, fetched beside the module when a survey is due.
+  const loadBoot = (wasm) => boot || (boot = import(base + '/widget/__BUNDLE__.js').then((m) => m.boot(base, site, store, wasm)));
 
   // Sampling: a number in [0, 1) fixed per respondent and survey (a string
   // hash of the random respondent id), so a refresh never re-rolls it.
@@ -64,7 +65,7 @@
     }
   }).catch(warn);
   // boot.js imports the card and shows it (not without WebAssembly).
-  const display = (c, s, step, props, preview) => loadBoot().then((b) => b.show({
+  const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm')).then((b) => b.show({
     survey: s, respondent: rid, user_id: user, preview, theme: c.theme, step, page: path, props,
     locale: script.dataset.locale,
     // What happened to the card: shown (s), answered (a), dismissed (d).

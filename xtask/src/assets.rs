@@ -14,7 +14,8 @@ use crate::{Result, cargo, exec, root};
 pub struct Built {
     pub dir: PathBuf,
     pub loader: PathBuf,
-    /// The lazy bundle's files (JS glue, wasm, the loader's boot module).
+    /// The lazy bundle's files: the module (boot.js with the wasm-bindgen
+    /// glue) and the wasm.
     pub bundle: Vec<PathBuf>,
 }
 
@@ -100,35 +101,33 @@ pub fn build() -> Result<Built> {
         write(&glue, rename_bindings(&source, &mapping)?.as_bytes())?;
     }
 
+    // boot.js imports the glue; one module of the two is one request less
+    // before the card (the loader fetches it and the wasm side by side).
+    let boot = stage.join("boot.js");
+    std::fs::copy(root().join("widget/loader/boot.js"), &boot)
+        .map_err(|e| format!("cannot copy the boot module: {e}"))?;
+    let module = stage.join("card.js");
+    exec(
+        Command::new(tools::esbuild()?)
+            .arg(&boot)
+            .args(["--bundle", "--format=esm", "--log-level=warning"])
+            .arg(format!("--outfile={}", module.display())),
+    )?;
     let terser = tools::terser();
     if let Some(terser) = &terser {
         exec(
             Command::new(&terser[0])
                 .args(&terser[1..])
-                .arg(&glue)
+                .arg(&module)
                 .args(["--module", "--compress", "--mangle", "-o"])
-                .arg(&glue),
+                .arg(&module),
         )?;
     }
-    let boot = stage.join("boot.js");
-    std::fs::copy(root().join("widget/loader/boot.js"), &boot)
-        .map_err(|e| format!("cannot copy the boot module: {e}"))?;
-    if let Some(terser) = &terser {
-        exec(
-            Command::new(&terser[0])
-                .args(&terser[1..])
-                .arg(&boot)
-                .args(["--module", "--compress", "--mangle", "-o"])
-                .arg(&boot),
-        )?;
-    }
-    let glue_bytes = read(&glue)?;
+    let module_bytes = read(&module)?;
     let wasm_bytes = read(&wasm)?;
-    let boot_bytes = read(&boot)?;
     let mut hasher = Sha256::new();
-    hasher.update(&glue_bytes);
+    hasher.update(&module_bytes);
     hasher.update(&wasm_bytes);
-    hasher.update(&boot_bytes);
     let hash: String = hasher.finalize()[..5]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -141,11 +140,9 @@ pub fn build() -> Result<Built> {
     let bundle = vec![
         dir.join("widget").join(format!("{name}.js")),
         dir.join("widget").join(format!("{name}.wasm")),
-        dir.join("widget").join(format!("{name}-boot.js")),
     ];
-    write(&bundle[0], &glue_bytes)?;
+    write(&bundle[0], &module_bytes)?;
     write(&bundle[1], &wasm_bytes)?;
-    write(&bundle[2], &boot_bytes)?;
     let loader_source = std::fs::read_to_string(root().join("widget/loader/pulso.js"))
         .map_err(|e| format!("cannot read the loader: {e}"))?;
     let loader = dir.join("pulso.js");

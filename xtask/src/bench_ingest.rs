@@ -298,7 +298,7 @@ pub fn bytes_section() -> Result<String> {
             vec![built.loader.clone()],
         ),
         (
-            "Pulso lazy bundle: glue + wasm + boot.js (when a survey is due)",
+            "Pulso lazy bundle: module (boot.js + glue) + wasm (when a survey is due)",
             built.bundle.clone(),
         ),
         (

@@ -120,6 +120,8 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
 
 /// terser, for the loader and the wasm-bindgen glue.
 const TERSER: &str = "terser@5.44.0";
+/// esbuild, which bundles boot.js and the wasm-bindgen glue into one module.
+const ESBUILD: &str = "esbuild@0.25.12";
 /// axe-core, the accessibility engine the browser tests inject into pages.
 const AXE_CORE: &str = "axe-core@4.11.0";
 
@@ -186,6 +188,11 @@ pub fn wasm_opt() -> Option<Vec<String>> {
 /// terser, the JavaScript minifier.
 pub fn terser() -> Option<Vec<String>> {
     node_tool(TERSER, "bin/terser", "JavaScript is shipped unminified")
+}
+
+/// esbuild (its npm package installs the native binary as `bin/esbuild`).
+pub fn esbuild() -> Result<PathBuf> {
+    npm_file(ESBUILD, "bin/esbuild")
 }
 
 /// axe-core's browser build, for the accessibility tests.
