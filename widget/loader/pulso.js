@@ -64,7 +64,10 @@
       setTimeout(() => at == path && display(c, s, step, props), s.delay_seconds * 1e3);
     }
   }).catch(warn);
-  // boot.js imports the card and shows it (not without WebAssembly).
+  // boot.js imports the card and shows it (not without WebAssembly). The wasm
+  // is fetched beside it, one round trip for both. (Checking for WebAssembly
+  // first costs the loader 6 bytes it does not have; a browser without it
+  // fetches the file once, then has it cached.)
   const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm')).then((b) => b.show({
     survey: s, respondent: rid, user_id: user, preview, theme: c.theme, step, page: path, props,
     locale: script.dataset.locale,
