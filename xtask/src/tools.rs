@@ -136,9 +136,7 @@ fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
         return Ok(path);
     }
     if on_path("npm").is_none() {
-        return Err(format!(
-            "npm is needed to install {package} (Debian: apt-get install npm)"
-        ));
+        apt_install(&format!("npm is needed to install {package}"), &["npm"])?;
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     exec(
@@ -164,8 +162,11 @@ fn npm_file(package: &str, file: &str) -> Result<PathBuf> {
 /// cannot be had. The build goes on without such a tool, a little larger.
 fn node_tool(package: &str, script: &str, without: &str) -> Option<Vec<String>> {
     if on_path("node").is_none() {
-        eprintln!("note: node not found, so no {package}: {without}");
-        return None;
+        // npm brings node with it.
+        if let Err(e) = apt_install(&format!("node is needed for {package}"), &["npm"]) {
+            eprintln!("note: {e}; {without}");
+            return None;
+        }
     }
     match npm_file(package, script) {
         Ok(path) => Some(vec!["node".into(), path.to_string_lossy().into_owned()]),
