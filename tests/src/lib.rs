@@ -255,7 +255,10 @@ impl Drop for Stack {
 /// Pages for the trigger tests, on the shop's origin: `/t/...` is a blank page
 /// with the two tags (any path: URL rules); `/t/hostile/...` adds aggressive
 /// global CSS; `/t/csp/...` is served under a strict Content-Security-Policy;
-/// `/t/nostorage/...` has `localStorage` blocked, as some privacy modes do.
+/// `/t/nostorage/...` has `localStorage` blocked, as some privacy modes do;
+/// `/t/spy/...` records every URL the page passes to `fetch` in
+/// `window.fetched` (a fetch whose body nobody reads leaves no resource
+/// timing entry, so `performance` cannot tell).
 fn test_pages(collector: &str) -> axum::Router {
     use axum::http::header::CONTENT_SECURITY_POLICY;
     use axum::response::{Html, IntoResponse};
@@ -277,11 +280,14 @@ fn test_pages(collector: &str) -> axum::Router {
     );
     let blocked = "<script>Object.defineProperty(window, 'localStorage', { get() { \
                    throw new DOMException('The operation is insecure.', 'SecurityError') } });</script>";
-    let (plain, bad, strict, no_storage) = (
+    let spy = "<script>window.fetched = []; const f = window.fetch; \
+               window.fetch = (r, o) => (fetched.push(String(r.url || r)), f(r, o));</script>";
+    let (plain, bad, strict, no_storage, spied) = (
         page("", collector, ""),
         page(hostile, collector, ""),
         page("", collector, &format!(" nonce=\"{NONCE}\"")),
         page(blocked, collector, ""),
+        page(spy, collector, ""),
     );
     axum::Router::new()
         .route(
@@ -304,6 +310,10 @@ fn test_pages(collector: &str) -> axum::Router {
         .route(
             "/t/nostorage/{*path}",
             axum::routing::get(move || async move { Html(no_storage) }),
+        )
+        .route(
+            "/t/spy/{*path}",
+            axum::routing::get(move || async move { Html(spied) }),
         )
         .route(
             "/t/csp/{*path}",

@@ -299,3 +299,74 @@ where
     let value = slot.lock().unwrap().take();
     value.expect("the browser part ran to its end")
 }
+
+/// A page where no survey is due fetches its configuration only. An answer
+/// left in the outbox is sent by the next page view, which imports the
+/// outbox's module but fetches no card; a survey shown on the same page then
+/// does fetch the wasm, so the spy would see one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_the_outbox_fetches_no_card() {
+    let stack = Stack::start().await;
+    let shop = stack.shop.clone();
+    let body = answer(4242).to_string();
+    let id = answer(4242)["id"].as_str().unwrap().to_owned();
+    let seeded = id.clone();
+    with_browser(move |client| async move {
+        let fetched = || async {
+            serde_json::from_value::<Vec<String>>(
+                client
+                    .execute("return window.fetched", vec![])
+                    .await
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let page = format!("{shop}/t/spy/blog");
+        client.goto(&page).await.unwrap();
+        // Nothing due, nothing waiting: the configuration, and no more.
+        eventually("the configuration fetch", || async {
+            (!fetched().await.is_empty()).then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let idle = fetched().await;
+        assert!(
+            idle.len() == 1 && idle[0].ends_with("/v1/sites/shop/config"),
+            "{idle:?}"
+        );
+        client
+            .execute(
+                "localStorage.setItem('pulso.outbox', JSON.stringify([{id: arguments[0], rev: 1, \
+                 body: arguments[1], tries: 0, at: 0}]))",
+                vec![seeded.into(), body.into()],
+            )
+            .await
+            .unwrap();
+        client.goto(&page).await.unwrap();
+        eventually("the outbox to empty", || async {
+            outbox(&client).await.is_empty().then_some(())
+        })
+        .await;
+        let sent = fetched().await;
+        assert!(
+            sent.iter().any(|u| u.ends_with("/v1/responses")),
+            "{sent:?}"
+        );
+        assert!(!sent.iter().any(|u| u.ends_with(".wasm")), "{sent:?}");
+
+        // The control: a survey shown now fetches the card.
+        client
+            .execute("pulso('show', 'checkout_nps')", vec![])
+            .await
+            .unwrap();
+        pulso_e2e::card(&client).await;
+        let shown = fetched().await;
+        assert!(shown.iter().any(|u| u.ends_with(".wasm")), "{shown:?}");
+    })
+    .await;
+    let rows = stack.export_csv().await;
+    assert!(
+        rows.iter().any(|r| r.get(0) == Some(id.as_str())),
+        "the outbox's answer is stored"
+    );
+}
