@@ -258,7 +258,8 @@ impl Drop for Stack {
 /// `/t/nostorage/...` has `localStorage` blocked, as some privacy modes do;
 /// `/t/spy/...` records every URL the page passes to `fetch` in
 /// `window.fetched` (a fetch whose body nobody reads leaves no resource
-/// timing entry, so `performance` cannot tell).
+/// timing entry, so `performance` cannot tell) and every console warning in
+/// `window.warned`.
 fn test_pages(collector: &str) -> axum::Router {
     use axum::http::header::CONTENT_SECURITY_POLICY;
     use axum::response::{Html, IntoResponse};
@@ -281,7 +282,9 @@ fn test_pages(collector: &str) -> axum::Router {
     let blocked = "<script>Object.defineProperty(window, 'localStorage', { get() { \
                    throw new DOMException('The operation is insecure.', 'SecurityError') } });</script>";
     let spy = "<script>window.fetched = []; const f = window.fetch; \
-               window.fetch = (r, o) => (fetched.push(String(r.url || r)), f(r, o));</script>";
+               window.fetch = (r, o) => (fetched.push(String(r.url || r)), f(r, o)); \
+               window.warned = []; const w = console.warn; \
+               console.warn = (...a) => (warned.push(a.join(' ')), w(...a));</script>";
     let (plain, bad, strict, no_storage, spied) = (
         page("", collector, ""),
         page(hostile, collector, ""),

@@ -65,10 +65,12 @@
     }
   }).catch(warn);
   // boot.js imports the card and shows it (not without WebAssembly). The wasm
-  // is fetched beside it, one round trip for both. (Checking for WebAssembly
-  // first costs the loader 6 bytes it does not have; a browser without it
-  // fetches the file once, then has it cached.)
-  const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm')).then((b) => b.show({
+  // is fetched beside it, one round trip for both; a failed fetch is warned
+  // about here (never an unhandled rejection in the host page, even when the
+  // import fails too) and boot.js tries again. (Checking for WebAssembly first
+  // costs the loader bytes it does not have; a browser without it fetches the
+  // file once, then has it cached.)
+  const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm').catch(warn)).then((b) => b.show({
     survey: s, respondent: rid, user_id: user, preview, theme: c.theme, step, page: path, props,
     locale: script.dataset.locale,
     // What happened to the card: shown (s), answered (a), dismissed (d).

@@ -263,7 +263,10 @@ fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
         let end = rest.find(|c| !is_ident(c)).unwrap_or(rest.len());
         let (word, after) = rest.split_at(end);
         let key = after.trim_start().starts_with(':');
-        if out.ends_with("wasm.") {
+        let export_use = out
+            .strip_suffix("wasm.")
+            .is_some_and(|before| !before.ends_with(is_ident));
+        if export_use {
             match exports.get(word) {
                 Some(short) => out.push_str(short),
                 // In the methods of a class whose objects never reach JS.
@@ -370,6 +373,15 @@ mod tests {
     #[test]
     fn glue_that_does_not_match_the_wasm_is_refused() {
         let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"]], "exports": []}"#;
+        // A property of something else named like the exports' object is
+        // left alone.
+        let glue =
+            "const i = { __wbg_body_1a: function() {} }; x = { \"./w_bg.js\": i }; mywasm.show();";
+        assert!(
+            rename_bindings(glue, mapping)
+                .unwrap()
+                .ends_with("mywasm.show();")
+        );
         // An export the wasm does not have.
         let glue =
             "const i = { __wbg_body_1a: function() {} }; x = { \"./w_bg.js\": i }; wasm.show();";

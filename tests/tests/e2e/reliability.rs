@@ -370,3 +370,60 @@ async fn sending_the_outbox_fetches_no_card() {
         "the outbox's answer is stored"
     );
 }
+
+/// The collector gone when a survey comes due: the card cannot load, and each
+/// failed request is reported by the loader as a console warning, the card's
+/// wasm included, rather than left as an unhandled rejection in the host page
+/// (error monitors report those as the site's own errors).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_that_cannot_load_is_a_warning() {
+    let mut stack = Stack::start().await;
+    let page = format!("{}/t/spy/checkout", stack.shop);
+    with_browser(move |client| async move {
+        client.goto(&page).await.unwrap();
+        eventually("the configuration fetch", || async {
+            let fetched = client.execute("return window.fetched.length", vec![]).await;
+            (fetched.unwrap().as_u64() == Some(1)).then_some(())
+        })
+        .await;
+        stack.kill().await;
+        client
+            .execute("pulso('track', 'checkout_done')", vec![])
+            .await
+            .unwrap();
+        let warned = eventually("warnings for the module and the wasm", || async {
+            let warned = client.execute("return window.warned", vec![]).await;
+            let warned: Vec<String> = serde_json::from_value(warned.unwrap()).unwrap();
+            (warned.len() >= 2).then_some(warned)
+        })
+        .await;
+        let fetched: Vec<String> = serde_json::from_value(
+            client
+                .execute("return window.fetched", vec![])
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(fetched.iter().any(|u| u.ends_with(".wasm")), "{fetched:?}");
+        assert!(
+            warned.iter().all(|w| w.starts_with("pulso: ")),
+            "{warned:?}"
+        );
+        // The module's import, and the wasm's fetch on its own.
+        assert!(warned.iter().any(|w| w.contains("import")), "{warned:?}");
+        assert!(
+            warned
+                .iter()
+                .any(|w| !w.contains("import") && w.contains("fetch")),
+            "{warned:?}"
+        );
+        assert!(
+            client
+                .find(fantoccini::Locator::Css("pulso-survey"))
+                .await
+                .is_err(),
+            "no card without a collector"
+        );
+    })
+    .await;
+}
