@@ -5,7 +5,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde_json::json;
 use survey::{Answer, FollowUp, OTHER, Score, Survey, ui_strings};
 
 use super::{ApiError, AppState};
@@ -72,11 +71,11 @@ pub async fn post_response(
                     })
                     .inc();
             }
-            Ok(axum::Json(json!({
-            "id": id,
-            "rev": rev,
-            "stored": outcome == Upsert::Stored,
-            }))
+            Ok(axum::Json(super::openapi::Stored {
+                id,
+                rev,
+                stored: outcome == Upsert::Stored,
+            })
             .into_response())
         }
         Err(e) => Err(ApiError::unavailable(e)),
