@@ -198,7 +198,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
          file on the local disk, WAL, `synchronous=FULL`; PostgreSQL 15 from Debian, defaults \
          (`synchronous_commit=on`), on loopback.\n\n{table}\n\
          Target: SQLite ingest at least 0.5 of the no-op limit. The limit, the no-op's best rate, \
-         is {:.0} answers/s; ingest's best is {:.0}: {:.2} of it, {}. Level by level the ratio \
+         is {:.0} answers/s; ingest's best is {:.0}: {:.3} of it, {}. Level by level the ratio \
          runs from {:.2} to {:.2} (best at {} clients; PostgreSQL {:.2} to {:.2}).\n\n\
          A client waits for its answer's commit, and a commit waits for the disk: one fsync of \
          4 KiB took {fsync:.2} ms here (median of 200). With one client the rate cannot exceed \
@@ -413,7 +413,7 @@ pub fn visible_section() -> Result<String> {
          0–10 scale, end labels, close; same stylesheet, same configuration request) on the same page. \
          Medians: warm = one browser, page reloaded before each of {} samples (HTTP cache filled); \
          cold = a new browser with an empty cache for each of {} samples.\n\n{table}\n\
-         Target: at most 2× the plain-JS card — worst {worst:.2}×: {}.\n",
+         Target: at most 2× the plain-JS card — worst {worst:.3}×: {}.\n",
         number(&["warm_samples"]),
         number(&["cold_samples"]),
         if worst <= 2.0 { "met" } else { "MISSED (cold)" }
