@@ -8,7 +8,7 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 use crate::tools::{self, WASM_TARGET};
-use crate::{Result, cargo, exec, root};
+use crate::{Result, cargo, exec, exec_output, root};
 
 /// What a build wrote.
 pub struct Built {
@@ -99,7 +99,7 @@ pub fn build() -> Result<Built> {
             .arg(&wasm)
             .arg("-o")
             .arg(&wasm);
-        let mapping = output(&mut cmd)?;
+        let mapping = exec_output(&mut cmd)?;
         let source = std::fs::read_to_string(&glue)
             .map_err(|e| format!("cannot read {}: {e}", glue.display()))?;
         write(&glue, rename_bindings(&source, &mapping)?.as_bytes())?;
@@ -174,23 +174,6 @@ pub fn build() -> Result<Built> {
         loader,
         bundle,
     })
-}
-
-/// Runs `cmd` and returns what it printed.
-fn output(cmd: &mut Command) -> Result<String> {
-    eprintln!("$ {}", crate::describe(cmd));
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start `{}`: {e}", crate::describe(cmd)))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`{}` failed ({})",
-            crate::describe(cmd),
-            out.status
-        ));
-    }
-    String::from_utf8(out.stdout).map_err(|e| format!("wasm-opt printed non-UTF-8: {e}"))
 }
 
 /// The mapping `wasm-opt --minify-imports-and-exports-and-modules` prints.

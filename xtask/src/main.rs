@@ -84,7 +84,20 @@ pub fn exec(cmd: &mut Command) -> Result {
     }
 }
 
-pub(crate) fn describe(cmd: &Command) -> String {
+/// Runs a command as [`exec`] does, and returns what it printed on stdout.
+pub fn exec_output(cmd: &mut Command) -> Result<String> {
+    eprintln!("$ {}", describe(cmd));
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", describe(cmd), out.status));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("`{}` printed non-UTF-8: {e}", describe(cmd)))
+}
+
+fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
         .map(|s| s.to_string_lossy().into_owned())

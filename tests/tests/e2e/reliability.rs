@@ -312,15 +312,7 @@ async fn sending_the_outbox_fetches_no_card() {
     let id = answer(4242)["id"].as_str().unwrap().to_owned();
     let seeded = id.clone();
     with_browser(move |client| async move {
-        let fetched = || async {
-            serde_json::from_value::<Vec<String>>(
-                client
-                    .execute("return window.fetched", vec![])
-                    .await
-                    .unwrap(),
-            )
-            .unwrap()
-        };
+        let fetched = || spied(&client, "fetched");
         let page = format!("{shop}/t/spy/blog");
         client.goto(&page).await.unwrap();
         // Nothing due, nothing waiting: the configuration, and no more.
@@ -382,8 +374,7 @@ async fn a_card_that_cannot_load_is_a_warning() {
     with_browser(move |client| async move {
         client.goto(&page).await.unwrap();
         eventually("the configuration fetch", || async {
-            let fetched = client.execute("return window.fetched.length", vec![]).await;
-            (fetched.unwrap().as_u64() == Some(1)).then_some(())
+            (spied(&client, "fetched").await.len() == 1).then_some(())
         })
         .await;
         stack.kill().await;
@@ -392,18 +383,11 @@ async fn a_card_that_cannot_load_is_a_warning() {
             .await
             .unwrap();
         let warned = eventually("warnings for the module and the wasm", || async {
-            let warned = client.execute("return window.warned", vec![]).await;
-            let warned: Vec<String> = serde_json::from_value(warned.unwrap()).unwrap();
+            let warned = spied(&client, "warned").await;
             (warned.len() >= 2).then_some(warned)
         })
         .await;
-        let fetched: Vec<String> = serde_json::from_value(
-            client
-                .execute("return window.fetched", vec![])
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let fetched = spied(&client, "fetched").await;
         assert!(fetched.iter().any(|u| u.ends_with(".wasm")), "{fetched:?}");
         assert!(
             warned.iter().all(|w| w.starts_with("pulso: ")),
@@ -426,4 +410,14 @@ async fn a_card_that_cannot_load_is_a_warning() {
         );
     })
     .await;
+}
+
+/// What the `/t/spy/` page recorded: `fetched` (URLs) or `warned` (console
+/// warnings).
+async fn spied(client: &fantoccini::Client, list: &str) -> Vec<String> {
+    let value = client
+        .execute(&format!("return window.{list}"), vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(value).unwrap()
 }

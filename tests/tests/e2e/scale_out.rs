@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use pulso_e2e::{TOKEN, example_config, start_collector};
+
+use super::reliability::NO_LIMITS;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -127,11 +129,10 @@ async fn a_database_restart_loses_no_acknowledged_answer() {
     );
     let _turn = SERVER.lock().await;
     let database = fresh_database().await;
-    let dir = config_dir(example_config("http://shop.test").replace(
-        "[sites.shop]",
-        "[server.limits]\nper_ip_per_second = 1000000\nper_ip_burst = 1000000\n\
-         per_site_per_second = 1000000\nper_site_burst = 1000000\n\n[sites.shop]",
-    ));
+    let dir = config_dir(
+        example_config("http://shop.test")
+            .replace("[sites.shop]", &format!("{NO_LIMITS}\n[sites.shop]")),
+    );
     let (_collector, url) = start_collector(dir.path(), &database).await;
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
