@@ -11,6 +11,9 @@ use collector::{AppState, export};
 use futures_util::StreamExt;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "pulso", version, about = "Pulso NPS survey collector")]
 struct Cli {

@@ -21,6 +21,9 @@ use collector::store::{Filter, Store};
 use futures_util::StreamExt;
 use sqlx::Connection;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SITE: &str = "shop";
 
 #[tokio::main]
