@@ -259,7 +259,9 @@ impl Drop for Stack {
 /// `/t/spy/...` records every URL the page passes to `fetch` in
 /// `window.fetched` (a fetch whose body nobody reads leaves no resource
 /// timing entry, so `performance` cannot tell) and every console warning in
-/// `window.warned`.
+/// `window.warned`. A fetch whose URL matches the regular expression
+/// `window.hold` is held back (counted in `window.held`) until
+/// `window.release()`.
 fn test_pages(collector: &str) -> axum::Router {
     use axum::http::header::CONTENT_SECURITY_POLICY;
     use axum::response::{Html, IntoResponse};
@@ -281,8 +283,10 @@ fn test_pages(collector: &str) -> axum::Router {
     );
     let blocked = "<script>Object.defineProperty(window, 'localStorage', { get() { \
                    throw new DOMException('The operation is insecure.', 'SecurityError') } });</script>";
-    let spy = "<script>window.fetched = []; const f = window.fetch; \
-               window.fetch = (r, o) => (fetched.push(String(r.url || r)), f(r, o)); \
+    let spy = "<script>window.fetched = []; window.held = []; const f = window.fetch; \
+               window.fetch = (r, o) => { const u = String(r.url || r); fetched.push(u); \
+               return window.hold && hold.test(u) ? new Promise((g) => held.push(() => g(f(r, o)))) : f(r, o) }; \
+               window.release = () => held.splice(0).forEach((g) => g()); \
                window.warned = []; const w = console.warn; \
                console.warn = (...a) => (warned.push(a.join(' ')), w(...a));</script>";
     let (plain, bad, strict, no_storage, spied) = (
@@ -605,6 +609,16 @@ pub async fn days_pass(client: &Client, days: u32) {
         )
         .await
         .expect("move the survey history back");
+}
+
+/// What the `/t/spy/` page recorded: `fetched` (URLs) or `warned` (console
+/// warnings).
+pub async fn spied(client: &Client, list: &str) -> Vec<String> {
+    let value = client
+        .execute(&format!("return window.{list}"), vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(value).unwrap()
 }
 
 /// Sets this browser's respondent id for the shop (as a returning visitor's

@@ -72,13 +72,12 @@ export function boot(base, site, store, wasm) {
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
-    return Promise.all([
-      ready || (ready = load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })),
-      answeredBefore(o.respondent, o.user_id)
-    ]).then(function (m) {
+    // The card does not wait for the first-survey lookup: it needs the answer
+    // only once a score is chosen, and gets it as a promise.
+    o.first = answeredBefore(o.respondent, o.user_id).then(function (a) { return !a });
+    return (ready || (ready = load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) }))).then(function () {
       o.base = base;
       o.site = site;
-      o.first = !m[1];
       o.queue = queue;
       o.locales = [o.locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
       card(o) && o.note('s');

@@ -55,7 +55,6 @@ pub fn Card(
     let other_text = RwSignal::new(String::new());
     let need_other = RwSignal::new(false);
     let other_input = NodeRef::<leptos::html::Input>::new();
-    let first = display.first;
     let answer = Answer {
         id: wire::new_uuid(),
         rev: 0,
@@ -68,7 +67,8 @@ pub fn Card(
         locale: display.locale.clone(),
         user_id: display.user_id.clone(),
         props: display.props.clone(),
-        first_survey: Some(first),
+        // Known once the first-survey lookup ends (see `choose`).
+        first_survey: None,
         follow_up: None,
     };
     let state = StoredValue::new(State { display, answer });
@@ -137,25 +137,35 @@ pub fn Card(
 
     // The score is stored the moment it is chosen: a respondent who leaves now
     // still counts. Moving to another band starts its list afresh.
+    // The follow-up depends on whether this is a first survey. The card was
+    // shown without waiting for that lookup, so a score chosen before it ends
+    // waits for it; choices are handled in the order they were made.
     let choose = move |value: u8| {
         let Some(new_score) = Score::new(value) else {
             return;
         };
-        let next = state.with_value(|State { display: d, .. }| {
-            d.survey.ask(new_score, &d.locale, first, &d.respondent)
-        });
-        if ask.with_untracked(|a| a.as_ref() != Some(&next)) {
-            selected.set(Vec::new());
-            other_text.set(String::new());
-            need_other.set(false);
-            ask.set(Some(next));
-        }
-        score.set(Some(value));
-        if let Some(answer) = next_answer(None) {
-            spawn_local(async move {
-                send(answer).await;
+        let lookup = state.with_value(|s| s.display.first.clone());
+        spawn_local(async move {
+            let first = wasm_bindgen_futures::JsFuture::from(lookup)
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true);
+            let next = state.with_value(|State { display: d, .. }| {
+                d.survey.ask(new_score, &d.locale, first, &d.respondent)
             });
-        }
+            if ask.with_untracked(|a| a.as_ref() != Some(&next)) {
+                selected.set(Vec::new());
+                other_text.set(String::new());
+                need_other.set(false);
+                ask.set(Some(next));
+            }
+            score.set(Some(value));
+            state.update_value(|s| s.answer.first_survey = Some(first));
+            if let Some(answer) = next_answer(None) {
+                send(answer).await;
+            }
+        });
     };
 
     // One listener per group, not one per input: each listener is code in the bundle.

@@ -10,7 +10,7 @@ use survey::{
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything one display of a survey needs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Display {
     /// Collector base URL, e.g. `https://pulso.example.com`.
     pub base: String,
@@ -21,9 +21,11 @@ pub struct Display {
     pub page: Option<String>,
     /// The locale chosen for this display.
     pub locale: String,
-    /// Whether this is the respondent's first survey on the site (the loader
-    /// asked the browser's storage, then the collector).
-    pub first: bool,
+    /// Whether this is the respondent's first survey on the site: a promise of
+    /// a boolean (boot.js asks the browser's storage, then the collector, while
+    /// the card loads; the card is shown without waiting for it), or a boolean.
+    /// Anything else, or a rejection, counts as a first survey.
+    pub first: js_sys::Promise,
     /// The loader's outbox: takes an answer's JSON the collector did not
     /// acknowledge, keeps it in the browser and sends it again later; returns
     /// whether it could keep it.
@@ -204,7 +206,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         page: string(options, "page"),
         user_id: string(options, "user_id"),
         props: props(&get(options, "props")),
-        first: get(options, "first").as_bool().unwrap_or(true),
+        first: js_sys::Promise::resolve(&get(options, "first")),
         queue: get(options, "queue").dyn_into().ok(),
         preview: get(options, "preview").is_truthy(),
         note: get(options, "note").dyn_into().ok(),

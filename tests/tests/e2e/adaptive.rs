@@ -5,7 +5,7 @@
 use fantoccini::key::Key;
 use pulso_e2e::{
     Stack, answered_before, card, choose_score, days_pass, focused_in_card, in_card, legend, press,
-    reason_ids, save_doc_image, send, set_respondent, tab_to, with_browser,
+    reason_ids, save_doc_image, send, set_respondent, spied, tab_to, with_browser,
 };
 
 /// One respondent: first survey (open), then four later surveys with scores 2→5,
@@ -271,17 +271,7 @@ async fn a_spanish_page_gets_the_spanish_card() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_collector_confirms_a_returning_respondent() {
     let stack = Stack::start().await;
-    let earlier = serde_json::json!({
-        "id": "5d0c1f9e-2b3a-4c5d-8e6f-7a8b9c0d1e2f", "rev": 1, "site": "shop",
-        "survey": "checkout_nps", "respondent": "returning-visitor", "score": 7, "locale": "en"
-    });
-    let stored = reqwest::Client::new()
-        .post(format!("{}/v1/responses", stack.collector))
-        .json(&earlier)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stored.status(), 200);
+    answered_earlier(&stack, "returning-visitor").await;
 
     let shop = stack.shop.clone();
     with_browser(move |client| async move {
@@ -316,6 +306,95 @@ async fn the_collector_confirms_a_returning_respondent() {
     assert_eq!(
         latest.get(Stack::column("respondent")),
         Some("returning-visitor")
+    );
+}
+
+/// An answer of `respondent`'s from before, which only the collector knows.
+async fn answered_earlier(stack: &Stack, respondent: &str) {
+    let earlier = serde_json::json!({
+        "id": "5d0c1f9e-2b3a-4c5d-8e6f-7a8b9c0d1e2f", "rev": 1, "site": "shop",
+        "survey": "checkout_nps", "respondent": respondent, "score": 7, "locale": "en"
+    });
+    let stored = reqwest::Client::new()
+        .post(format!("{}/v1/responses", stack.collector))
+        .json(&earlier)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+}
+
+/// The card does not wait for the collector's memory of the respondent: it
+/// shows while that lookup is held back; a score chosen meanwhile waits for
+/// the lookup, and then gets the closed list a returning respondent gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_shows_before_the_collector_answers_who_this_is() {
+    let stack = Stack::start().await;
+    answered_earlier(&stack, "held-visitor").await;
+    let page = format!("{}/t/spy/checkout", stack.shop);
+    with_browser(move |client| async move {
+        client.goto(&page).await.unwrap();
+        set_respondent(&client, "held-visitor").await;
+        client.goto(&page).await.unwrap();
+        client
+            .execute(
+                "window.hold = /\\/respondents\\//; pulso('track', 'checkout_done')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let root = card(&client).await;
+        let held = || async {
+            client
+                .execute("return window.held.length", vec![])
+                .await
+                .unwrap()
+        };
+        assert_eq!(held().await, 1, "the lookup is still held back");
+        let fetched = spied(&client, "fetched").await;
+        assert!(
+            fetched
+                .iter()
+                .any(|u| u.contains("/v1/sites/shop/respondents/held-visitor")),
+            "{fetched:?}"
+        );
+
+        choose_score(&root, 3).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for follow_up in ["fieldset.reasons", "textarea"] {
+            assert!(
+                root.find(fantoccini::Locator::Css(follow_up))
+                    .await
+                    .is_err(),
+                "{follow_up} before the lookup answered"
+            );
+        }
+        client.execute("window.release()", vec![]).await.unwrap();
+        assert_eq!(
+            legend(&root).await,
+            "We are sorry to hear that. What went wrong?"
+        );
+        in_card(&root, "input[value=delivery_late]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        send(&root).await;
+    })
+    .await;
+
+    let rows = stack.export_csv().await;
+    let latest = rows
+        .iter()
+        .find(|r| {
+            r.get(Stack::column("respondent")) == Some("held-visitor")
+                && r.get(Stack::column("score")) == Some("3")
+        })
+        .unwrap();
+    assert_eq!(latest.get(Stack::column("first_survey")), Some("false"));
+    assert_eq!(
+        latest.get(Stack::column("reason_ids")),
+        Some("delivery_late")
     );
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pulso_e2e::{Stack, card, choose_score, eventually, in_card, send, with_browser};
+use pulso_e2e::{Stack, card, choose_score, eventually, in_card, send, spied, with_browser};
 use sqlx::Connection;
 
 /// Limits high enough for a load generator on one address.
@@ -410,14 +410,4 @@ async fn a_card_that_cannot_load_is_a_warning() {
         );
     })
     .await;
-}
-
-/// What the `/t/spy/` page recorded: `fetched` (URLs) or `warned` (console
-/// warnings).
-async fn spied(client: &fantoccini::Client, list: &str) -> Vec<String> {
-    let value = client
-        .execute(&format!("return window.{list}"), vec![])
-        .await
-        .unwrap();
-    serde_json::from_value(value).unwrap()
 }
