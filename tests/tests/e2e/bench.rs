@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 const CARD_CSS: &str = include_str!("../../../widget/src/card.css");
 const WARM: usize = 15;
-const COLD: usize = 12;
+const COLD: usize = 20;
 
 /// Milliseconds from `start` to a visible `.card` in the shadow root of `tag`.
 async fn measure(client: &Client, start: &str, tag: &str) -> f64 {
