@@ -13,12 +13,15 @@ export function boot(base, site, store, wasm) {
   // A respondent's first survey asks the open question, later ones a closed list.
   // The browser remembers earlier answers; when it does not, the collector may
   // (storage cleared, another device of an identified user). When nobody
-  // knows, it is a first survey.
+  // knows, it is a first survey; so it is when the collector has not said
+  // within 3 s (the card is on screen meanwhile, and a score chosen waits).
   var answeredBefore = function (respondent, user) {
-    return store('pulso.answered.' + site) ? Promise.resolve(true) :
+    return store('pulso.answered.' + site) ? Promise.resolve(true) : Promise.race([
       fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/respondents/' + respondent + (user ? '?user=' + encodeURIComponent(user) : ''))
         .then(function (res) { return res.ok && res.json() })
-        .then(function (j) { return !!(j && j.answered) }, function () { return false });
+        .then(function (j) { return !!(j && j.answered) }, function () { return false }),
+      new Promise(function (done) { setTimeout(done, 3e3, false) })
+    ]);
   };
 
   // The outbox: every answer is written here before it is posted (so a closed

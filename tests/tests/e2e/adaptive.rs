@@ -324,6 +324,51 @@ async fn answered_earlier(stack: &Stack, respondent: &str) {
     assert_eq!(stored.status(), 200);
 }
 
+/// Shows the card on the spy page for `respondent`, with the collector's
+/// answer to "has this respondent answered before?" held back.
+async fn card_with_the_lookup_held(
+    client: &fantoccini::Client,
+    page: &str,
+    respondent: &str,
+) -> fantoccini::elements::ShadowRoot {
+    client.goto(page).await.unwrap();
+    set_respondent(client, respondent).await;
+    client.goto(page).await.unwrap();
+    client
+        .execute(
+            "window.hold = /\\/respondents\\//; pulso('track', 'checkout_done')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let root = card(client).await;
+    let fetched = spied(client, "fetched").await;
+    assert!(
+        fetched
+            .iter()
+            .any(|u| u.contains(&format!("/v1/sites/shop/respondents/{respondent}"))),
+        "{fetched:?}"
+    );
+    assert_eq!(held(client).await, 1, "the lookup is held back");
+    root
+}
+
+/// How many of the spy page's fetches are held back.
+async fn held(client: &fantoccini::Client) -> serde_json::Value {
+    client
+        .execute("return window.held.length", vec![])
+        .await
+        .unwrap()
+}
+
+/// The latest answer of `respondent` in the export.
+async fn latest_of(stack: &Stack, respondent: &str) -> csv::StringRecord {
+    let rows = stack.export_csv().await;
+    rows.into_iter()
+        .rfind(|r| r.get(Stack::column("respondent")) == Some(respondent))
+        .expect("an answer of the respondent")
+}
+
 /// The card does not wait for the collector's memory of the respondent: it
 /// shows while that lookup is held back; a score chosen meanwhile waits for
 /// the lookup, and then gets the closed list a returning respondent gets.
@@ -333,32 +378,7 @@ async fn the_card_shows_before_the_collector_answers_who_this_is() {
     answered_earlier(&stack, "held-visitor").await;
     let page = format!("{}/t/spy/checkout", stack.shop);
     with_browser(move |client| async move {
-        client.goto(&page).await.unwrap();
-        set_respondent(&client, "held-visitor").await;
-        client.goto(&page).await.unwrap();
-        client
-            .execute(
-                "window.hold = /\\/respondents\\//; pulso('track', 'checkout_done')",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let root = card(&client).await;
-        let held = || async {
-            client
-                .execute("return window.held.length", vec![])
-                .await
-                .unwrap()
-        };
-        assert_eq!(held().await, 1, "the lookup is still held back");
-        let fetched = spied(&client, "fetched").await;
-        assert!(
-            fetched
-                .iter()
-                .any(|u| u.contains("/v1/sites/shop/respondents/held-visitor")),
-            "{fetched:?}"
-        );
-
+        let root = card_with_the_lookup_held(&client, &page, "held-visitor").await;
         choose_score(&root, 3).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         for follow_up in ["fieldset.reasons", "textarea"] {
@@ -383,18 +403,41 @@ async fn the_card_shows_before_the_collector_answers_who_this_is() {
     })
     .await;
 
-    let rows = stack.export_csv().await;
-    let latest = rows
-        .iter()
-        .find(|r| {
-            r.get(Stack::column("respondent")) == Some("held-visitor")
-                && r.get(Stack::column("score")) == Some("3")
-        })
-        .unwrap();
+    let latest = latest_of(&stack, "held-visitor").await;
+    assert_eq!(latest.get(Stack::column("score")), Some("3"));
     assert_eq!(latest.get(Stack::column("first_survey")), Some("false"));
     assert_eq!(
         latest.get(Stack::column("reason_ids")),
         Some("delivery_late")
+    );
+}
+
+/// A lookup the collector never answers does not hold the card up for good:
+/// after 3 s nobody knows, and then it is a first survey (the open question).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_that_never_ends_counts_as_a_first_survey() {
+    let stack = Stack::start().await;
+    answered_earlier(&stack, "unanswered-visitor").await;
+    let page = format!("{}/t/spy/checkout", stack.shop);
+    with_browser(move |client| async move {
+        let root = card_with_the_lookup_held(&client, &page, "unanswered-visitor").await;
+        choose_score(&root, 9).await;
+        in_card(&root, "textarea")
+            .await
+            .send_keys("Quick delivery")
+            .await
+            .unwrap();
+        assert_eq!(held(&client).await, 1, "the lookup is still held back");
+        send(&root).await;
+    })
+    .await;
+
+    let latest = latest_of(&stack, "unanswered-visitor").await;
+    assert_eq!(latest.get(Stack::column("score")), Some("9"));
+    assert_eq!(latest.get(Stack::column("first_survey")), Some("true"));
+    assert_eq!(
+        latest.get(Stack::column("open_text")),
+        Some("Quick delivery")
     );
 }
 
