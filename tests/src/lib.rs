@@ -261,7 +261,8 @@ impl Drop for Stack {
 /// timing entry, so `performance` cannot tell) and every console warning in
 /// `window.warned`. A fetch whose URL matches the regular expression
 /// `window.hold` is held back (counted in `window.held`) until
-/// `window.release()`.
+/// `window.release()`; one whose URL matches `window.fail` fails as a network
+/// error would.
 fn test_pages(collector: &str) -> axum::Router {
     use axum::http::header::CONTENT_SECURITY_POLICY;
     use axum::response::{Html, IntoResponse};
@@ -285,6 +286,7 @@ fn test_pages(collector: &str) -> axum::Router {
                    throw new DOMException('The operation is insecure.', 'SecurityError') } });</script>";
     let spy = "<script>window.fetched = []; window.held = []; const f = window.fetch; \
                window.fetch = (r, o) => { const u = String(r.url || r); fetched.push(u); \
+               if (window.fail && fail.test(u)) return Promise.reject(new TypeError('Failed to fetch')); \
                return window.hold && hold.test(u) ? new Promise((g) => held.push(() => g(f(r, o)))) : f(r, o) }; \
                window.release = () => held.splice(0).forEach((g) => g()); \
                window.warned = []; const w = console.warn; \

@@ -70,7 +70,9 @@ export function boot(base, site, store, wasm) {
   };
   window.addEventListener('online', function () { flush(1) });
 
-  // The card's wasm sits beside this module, under the same hash.
+  // The card's wasm sits beside this module, under the same hash. A load that
+  // failed (a network blip) is tried again, from the wasm's own URL, by the
+  // next survey of this page view (single-page apps live long).
   var ready;
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
@@ -78,7 +80,9 @@ export function boot(base, site, store, wasm) {
     // The card does not wait for the first-survey lookup: it needs the answer
     // only once a score is chosen, and gets it as a promise.
     o.first = answeredBefore(o.respondent, o.user_id).then(function (a) { return !a });
-    return (ready || (ready = load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) }))).then(function () {
+    ready = ready || load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })
+      .catch(function (e) { ready = wasm = null; throw e });
+    return ready.then(function () {
       o.base = base;
       o.site = site;
       o.queue = queue;

@@ -411,3 +411,48 @@ async fn a_card_that_cannot_load_is_a_warning() {
     })
     .await;
 }
+
+/// A card whose wasm failed to load (a network blip) loads at the next survey
+/// of the same page view: single-page apps live long, and one failed fetch
+/// must not cost every later survey.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_card_load_is_tried_again() {
+    let stack = Stack::start().await;
+    let page = format!("{}/t/spy/checkout", stack.shop);
+    with_browser(move |client| async move {
+        client.goto(&page).await.unwrap();
+        client
+            .execute(
+                "window.fail = /\\.wasm$/; pulso('show', 'checkout_nps')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eventually("warnings for the failed load", || async {
+            let warned = spied(&client, "warned").await;
+            (warned.len() >= 2).then_some(())
+        })
+        .await;
+        assert!(
+            client
+                .find(fantoccini::Locator::Css("pulso-survey"))
+                .await
+                .is_err(),
+            "no card without its wasm"
+        );
+        client
+            .execute("window.fail = null; pulso('show', 'checkout_nps')", vec![])
+            .await
+            .unwrap();
+        let root = card(&client).await;
+        choose_score(&root, 8).await;
+        in_card(&root, "textarea").await;
+        let wasm = spied(&client, "fetched")
+            .await
+            .into_iter()
+            .filter(|u| u.ends_with(".wasm"))
+            .count();
+        assert_eq!(wasm, 2, "the failed fetch, then the one that worked");
+    })
+    .await;
+}
