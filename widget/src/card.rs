@@ -6,21 +6,20 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use survey::{Answer, Ask, FollowUp, MAX_TEXT_CHARS, OTHER, Score, UiStrings, ui_strings};
 
+use wasm_bindgen::JsCast;
+use web_sys::HtmlFormElement;
+
 use crate::decode::Display;
 use crate::wire;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    Asking,
-    Sending,
-    Thanks,
-}
-
-/// The card's non-reactive state: what it shows, and the answer as it stands.
-/// Each change of the answer is posted as its next revision, so the collector
-/// keeps the latest whatever order the posts arrive in.
+/// The card's non-reactive state: what it shows, the score chosen (if any),
+/// and the answer as it stands. Each change of the answer is posted as its
+/// next revision, so the collector keeps the latest whatever order the posts
+/// arrive in. What is typed and ticked lives in the form's own inputs and is
+/// read when the follow-up is sent.
 struct State {
     display: Display,
+    chosen: Option<u8>,
     answer: Answer,
 }
 
@@ -47,12 +46,13 @@ pub fn Card(
         .unwrap_or_else(|| strings.high_label.to_owned());
     let question = texts.question;
 
-    let score = RwSignal::new(None::<u8>);
-    let stage = RwSignal::new(Stage::Asking);
+    // Signals of one type where they can be: each type's signal code is
+    // compiled into the bundle once.
+    let sending = RwSignal::new(false);
+    let thanks = RwSignal::new(false);
     let failed = RwSignal::new(false);
-    let open_text = RwSignal::new(String::new());
-    let selected = RwSignal::new(Vec::<String>::new());
-    let other_text = RwSignal::new(String::new());
+    // "Other" is ticked: its text box shows.
+    let other_on = RwSignal::new(false);
     let need_other = RwSignal::new(false);
     let other_input = NodeRef::<leptos::html::Input>::new();
     let answer = Answer {
@@ -71,7 +71,11 @@ pub fn Card(
         first_survey: None,
         follow_up: None,
     };
-    let state = StoredValue::new(State { display, answer });
+    let state = StoredValue::new(State {
+        display,
+        chosen: None,
+        answer,
+    });
 
     // The follow-up on screen; it changes only when a score moves to another band
     // (so what was typed or ticked stays while the score moves within a band).
@@ -79,13 +83,14 @@ pub fn Card(
 
     // The answer at the next revision, or `None` before a score is chosen.
     let next_answer = move |follow_up: Option<FollowUp>| -> Option<Answer> {
-        let score = score.get_untracked()?;
-        state.update_value(|s| {
-            s.answer.rev += 1;
-            s.answer.score = score;
-            s.answer.follow_up = follow_up;
-        });
-        Some(state.with_value(|s| s.answer.clone()))
+        state
+            .try_update_value(|s| {
+                s.answer.score = s.chosen?;
+                s.answer.rev += 1;
+                s.answer.follow_up = follow_up;
+                Some(s.answer.clone())
+            })
+            .flatten()
     };
     // `true` once the answer is safe: stored by the collector, or kept in the
     // loader's outbox to be sent again (offline, collector or database down).
@@ -155,13 +160,15 @@ pub fn Card(
                 d.survey.ask(new_score, &d.locale, first, &d.respondent)
             });
             if ask.with_untracked(|a| a.as_ref() != Some(&next)) {
-                selected.set(Vec::new());
-                other_text.set(String::new());
+                // A new list: nothing of it is ticked yet.
+                other_on.set(false);
                 need_other.set(false);
                 ask.set(Some(next));
             }
-            score.set(Some(value));
-            state.update_value(|s| s.answer.first_survey = Some(first));
+            state.update_value(|s| {
+                s.chosen = Some(value);
+                s.answer.first_survey = Some(first);
+            });
             if let Some(answer) = next_answer(None) {
                 send(answer).await;
             }
@@ -174,44 +181,51 @@ pub fn Card(
             choose(value);
         }
     };
-    let toggle = move |id: String, on: bool| {
-        if id == OTHER {
-            // The text box goes away with "Other", and so does its text.
-            other_text.set(String::new());
-        }
-        selected.update(|s| {
-            s.retain(|r| *r != id);
-            if on {
-                s.push(id);
-            }
-        });
-        need_other.set(false);
-    };
-
+    // The text box goes away with "Other", and so does its text.
     let on_reason = move |ev: leptos::ev::Event| {
         if let Some(input) = changed_input(&ev).filter(|i| i.type_() == "checkbox") {
-            toggle(input.value(), input.checked());
+            if input.value() == OTHER {
+                other_on.set(input.checked());
+            }
+            need_other.set(false);
         }
     };
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if stage.get_untracked() == Stage::Sending {
+        if sending.get_untracked() {
             return;
         }
+        // What the inputs hold now (ticked boxes only, in the order shown).
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+            return;
+        };
+        let text = |name: &str| {
+            data.get(name)
+                .as_string()
+                .map(|t| t.trim().to_owned())
+                .unwrap_or_default()
+        };
         // An empty follow-up is no follow-up: the answer is sent as a score only.
         let follow_up = match ask.get_untracked() {
             None => return,
             Some(Ask::Open { .. }) => {
-                let text = open_text.get_untracked().trim().to_owned();
+                let text = text("text");
                 (!text.is_empty()).then_some(FollowUp::Open { text })
             }
             Some(Ask::Closed { .. }) => {
-                let reasons = selected.get_untracked();
-                let other = reasons
+                let reasons: Vec<String> = data
+                    .get_all("reason")
                     .iter()
-                    .any(|r| r == OTHER)
-                    .then(|| other_text.get_untracked().trim().to_owned());
+                    .filter_map(|r| r.as_string())
+                    .collect();
+                let other = reasons.iter().any(|r| r == OTHER).then(|| text("other"));
                 if other.as_deref() == Some("") {
                     need_other.set(true);
                     if let Some(input) = other_input.get_untracked() {
@@ -229,24 +243,23 @@ pub fn Card(
             failed.set(true);
             return;
         }
-        stage.set(Stage::Sending);
+        sending.set(true);
         spawn_local(async move {
-            if send(answer).await {
-                failed.set(false);
-                stage.set(Stage::Thanks);
-            } else {
-                failed.set(true);
-                stage.set(Stage::Asking);
-            }
+            let safe = send(answer).await;
+            sending.set(false);
+            failed.set(!safe);
+            thanks.set(safe);
         });
     };
 
     // Closed before any score: a dismissal, which has its own (shorter)
     // waiting period before this survey comes back.
     let close = move || {
-        if score.get_untracked().is_none() {
-            state.with_value(|s| s.display.note("d"));
-        }
+        state.with_value(|s| {
+            if s.chosen.is_none() {
+                s.display.note("d");
+            }
+        });
         on_close();
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -286,7 +299,6 @@ pub fn Card(
                 rows="3"
                 maxlength=MAX_TEXT_CHARS.to_string()
                 placeholder=strings.placeholder
-                on:input=move |ev| open_text.set(event_target_value(&ev))
             ></textarea>
         }
     };
@@ -313,7 +325,7 @@ pub fn Card(
                 <legend class="follow-label">{question}</legend>
                 <p class="hint" id="pulso-hint">{strings.pick_hint}</p>
                 {boxes}
-                {move || selected.with(|s| s.iter().any(|r| r == OTHER)).then(|| view! {
+                {move || other_on.get().then(|| view! {
                     <label class="other-label" for="pulso-other">{strings.other_label}</label>
                     <input
                         id="pulso-other"
@@ -323,10 +335,7 @@ pub fn Card(
                         maxlength=MAX_TEXT_CHARS.to_string()
                         aria-invalid=move || need_other.get().to_string()
                         aria-describedby=move || need_other.get().then_some("pulso-other-error")
-                        on:input=move |ev| {
-                            other_text.set(event_target_value(&ev));
-                            need_other.set(false);
-                        }
+                        on:input=move |_| need_other.set(false)
                     />
                     {move || need_other.get().then(|| view! {
                         <p class="error" id="pulso-other-error" role="alert">{strings.need_other}</p>
@@ -349,7 +358,7 @@ pub fn Card(
             view! {
                 {body}
                 <div class="actions">
-                    <button type="submit" class="send" part="send" disabled=move || stage.get() == Stage::Sending>
+                    <button type="submit" class="send" part="send" disabled=move || sending.get()>
                         {strings.submit}
                     </button>
                 </div>
@@ -365,10 +374,10 @@ pub fn Card(
             <button type="button" class="close" part="close" aria-label=strings.close on:click=move |_| close()>
                 <span aria-hidden="true">"×"</span>
             </button>
-            {move || (stage.get() == Stage::Thanks).then(|| view! {
+            {move || thanks.get().then(|| view! {
                 <p class="thanks" role="status">{strings.thanks}</p>
             })}
-            <div hidden=move || stage.get() == Stage::Thanks>
+            <div hidden=move || thanks.get()>
                 <form on:submit=submit novalidate>
                     <p id="pulso-question" class="question">{question.clone()}</p>
                     <div class="scale" role="radiogroup" aria-labelledby="pulso-question" on:change=on_score>
@@ -387,6 +396,5 @@ pub fn Card(
 
 /// The input element a `change` event came from.
 fn changed_input(ev: &leptos::ev::Event) -> Option<web_sys::HtmlInputElement> {
-    use wasm_bindgen::JsCast;
     ev.target()?.dyn_into().ok()
 }
