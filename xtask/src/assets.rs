@@ -238,7 +238,9 @@ fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
 
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut out = String::with_capacity(glue.len());
-    let mut renamed_imports = 0;
+    // Each import keyed exactly once: a count alone would let a name keyed
+    // twice hide one left out.
+    let mut renamed_imports = std::collections::HashSet::new();
     let mut rest = glue.as_str();
     while let Some(start) = rest.find(is_ident) {
         out.push_str(&rest[..start]);
@@ -259,18 +261,26 @@ fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
                 }
             }
         } else if let (true, Some(short)) = (key, imports.get(word)) {
+            if !renamed_imports.insert(word) {
+                return Err(format!("the glue keys import {word} more than once"));
+            }
             out.push_str(short);
-            renamed_imports += 1;
         } else {
             out.push_str(word);
         }
         rest = after;
     }
     out.push_str(rest);
-    if renamed_imports != imports.len() {
+    let mut missing: Vec<&str> = imports
+        .keys()
+        .filter(|name| !renamed_imports.contains(*name))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        missing.sort_unstable();
         return Err(format!(
-            "renamed {renamed_imports} of the wasm's {} imports in the glue",
-            imports.len()
+            "the glue provides none of the wasm's imports {}",
+            missing.join(", ")
         ));
     }
     Ok(out)
@@ -376,6 +386,12 @@ mod tests {
         // An import the glue does not provide.
         let glue = "const i = {}; x = { \"./w_bg.js\": i };";
         assert!(rename_bindings(glue, mapping).is_err());
+        // One import keyed twice and another not at all: as many keys as
+        // imports, but not the same ones.
+        let two = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"], ["./w_bg.js", "__wbg_log_2b", "c"]], "exports": []}"#;
+        let glue = "const i = { __wbg_body_1a: 1, __wbg_body_1a: 2 }; x = { \"./w_bg.js\": i };";
+        let refused = rename_bindings(glue, two).unwrap_err();
+        assert!(refused.contains("__wbg_body_1a"), "{refused}");
     }
 
     #[test]
