@@ -379,13 +379,13 @@ pub fn Card(
             })}
             <div hidden=move || thanks.get()>
                 <form on:submit=submit novalidate>
-                    <p id="pulso-question" class="question">{question.clone()}</p>
+                    <p id="pulso-question" class="question">{question}</p>
                     <div class="scale" role="radiogroup" aria-labelledby="pulso-question" on:change=on_score>
-                        {scale.clone()}
+                        {scale}
                     </div>
                     <div class="ends" aria-hidden="true">
-                        <span>{low.clone()}</span>
-                        <span>{high.clone()}</span>
+                        <span>{low}</span>
+                        <span>{high}</span>
                     </div>
                     {follow_up}
                 </form>
