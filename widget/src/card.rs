@@ -5,7 +5,6 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use survey::{Answer, Ask, FollowUp, MAX_TEXT_CHARS, OTHER, Score, UiStrings, ui_strings};
-
 use wasm_bindgen::JsCast;
 use web_sys::HtmlFormElement;
 
@@ -181,9 +180,9 @@ pub fn Card(
             choose(value);
         }
     };
-    // The text box goes away with "Other", and so does its text.
     let on_reason = move |ev: leptos::ev::Event| {
         if let Some(input) = changed_input(&ev).filter(|i| i.type_() == "checkbox") {
+            // The text box goes away with "Other", and so does its text.
             if input.value() == OTHER {
                 other_on.set(input.checked());
             }
