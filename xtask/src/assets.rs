@@ -116,6 +116,9 @@ pub fn build() -> Result<Built> {
             .map_err(|e| format!("cannot read {}: {e}", glue.display()))?;
         write(&glue, rename_bindings(&source, &mapping)?.as_bytes())?;
     }
+    let source = std::fs::read_to_string(&glue)
+        .map_err(|e| format!("cannot read {}: {e}", glue.display()))?;
+    write(&glue, drop_unused_classes(&source).as_bytes())?;
 
     // boot.js imports the glue; one module of the two is one request less
     // before the card (the loader fetches it and the wasm side by side).
@@ -140,6 +143,16 @@ pub fn build() -> Result<Built> {
         )?;
     }
     let module_bytes = read(&module)?;
+    if String::from_utf8_lossy(&module_bytes)
+        .to_ascii_lowercase()
+        .contains(UNUSED_EXPORTS)
+    {
+        return Err(format!(
+            "{} still holds wasm-streams' stream adapters (`{UNUSED_EXPORTS}`): \
+             has wasm-bindgen's glue changed shape?",
+            module.display()
+        ));
+    }
     let wasm_bytes = read(&wasm)?;
     let mut hasher = Sha256::new();
     hasher.update(&module_bytes);
@@ -203,6 +216,31 @@ struct Minified {
 /// card never calls. JS gets such an object only from the wasm, through an
 /// import naming the class; the renaming checks no such import is left.
 const UNUSED_EXPORTS: &str = "intounderlying";
+
+/// The glue without the one statement that keeps each unused class alive:
+/// `if (Symbol.dispose) Class.prototype[Symbol.dispose] = …;` mutates the
+/// class, so esbuild must keep it and its calls into the wasm. Without it
+/// nothing refers to them and esbuild leaves them out, with their finalization
+/// registries once those are marked pure (an unused registry does nothing);
+/// the build checks that it did. ~240 B brotli.
+fn drop_unused_classes(glue: &str) -> String {
+    glue.replace(
+        "new FinalizationRegistry(",
+        "/* @__PURE__ */ new FinalizationRegistry(",
+    )
+    .lines()
+    .filter(|line| {
+        !line
+            .strip_prefix("if (Symbol.dispose) ")
+            .is_some_and(|rest| {
+                rest.split('.')
+                    .next()
+                    .is_some_and(|class| class.to_ascii_lowercase().contains(UNUSED_EXPORTS))
+            })
+    })
+    .map(|line| format!("{line}\n"))
+    .collect()
+}
 
 /// The module name wasm-opt gives all imports when it merges their modules.
 const MINIFIED_MODULE: &str = "a";
@@ -360,6 +398,22 @@ mod tests {
         assert_eq!(
             minify("// about\n(function () {\n  // why\n  var a = 'http://x';\n\n})();\n"),
             "(function () {\nvar a = 'http://x';\n})();"
+        );
+    }
+
+    #[test]
+    fn only_the_unused_classes_lose_their_dispose_alias() {
+        let glue = "export class IntoUnderlyingSink {}\n\
+                    if (Symbol.dispose) IntoUnderlyingSink.prototype[Symbol.dispose] = IntoUnderlyingSink.prototype.free;\n\
+                    export class Handle {}\n\
+                    if (Symbol.dispose) Handle.prototype[Symbol.dispose] = Handle.prototype.free;\n\
+                    const F = x ? {} : new FinalizationRegistry(p => free(p));\n";
+        assert_eq!(
+            drop_unused_classes(glue),
+            "export class IntoUnderlyingSink {}\n\
+             export class Handle {}\n\
+             if (Symbol.dispose) Handle.prototype[Symbol.dispose] = Handle.prototype.free;\n\
+             const F = x ? {} : /* @__PURE__ */ new FinalizationRegistry(p => free(p));\n"
         );
     }
 
