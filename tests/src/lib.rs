@@ -461,9 +461,37 @@ pub async fn card(client: &Client) -> ShadowRoot {
     .await
 }
 
-/// An element inside the card, once it exists.
+/// An element inside the card, once it shows: the first match on screen. The
+/// card builds all its parts at once and hides those not asked for, so what
+/// matters is what shows, as for a respondent.
 pub async fn in_card(root: &ShadowRoot, css: &str) -> Element {
-    eventually(css, || async { root.find(Locator::Css(css)).await.ok() }).await
+    eventually(css, || shown_in_card(root, css)).await
+}
+
+/// The first element inside the card matching `css` that is on screen, if any.
+pub async fn shown_in_card(root: &ShadowRoot, css: &str) -> Option<Element> {
+    shown(root, css).await.into_iter().next()
+}
+
+/// Every element inside the card matching `css` that is on screen, in order:
+/// rendered, not under a `hidden` (or otherwise undisplayed) part. The
+/// browser's own `checkVisibility`, not WebDriver's "displayed", which also
+/// counts an element of zero opacity as not shown (the score radios are, under
+/// the boxes drawn for them).
+async fn shown(root: &ShadowRoot, css: &str) -> Vec<Element> {
+    let mut on_screen = Vec::new();
+    for element in root.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        let arg = serde_json::to_value(&element).expect("an element as JSON");
+        let visible = element
+            .clone()
+            .client()
+            .execute("return arguments[0].checkVisibility()", vec![arg])
+            .await;
+        if visible.is_ok_and(|v| v == serde_json::Value::Bool(true)) {
+            on_screen.push(element);
+        }
+    }
+    on_screen
 }
 
 /// Presses keys on whatever has the focus, as a keyboard would.
@@ -550,11 +578,7 @@ pub async fn choose_score(root: &ShadowRoot, score: u8) {
 pub async fn reason_ids(root: &ShadowRoot) -> Vec<String> {
     in_card(root, "fieldset.reasons").await;
     let mut ids = Vec::new();
-    for input in root
-        .find_all(Locator::Css("fieldset.reasons input[type=checkbox]"))
-        .await
-        .expect("reason inputs")
-    {
+    for input in shown(root, "fieldset.reasons input[type=checkbox]").await {
         ids.push(
             input
                 .attr("value")

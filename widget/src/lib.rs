@@ -20,6 +20,11 @@ pub use wire::to_json;
 /// the host page's element rules (`div { ... }`) off it.
 pub const HOST_TAG: &str = "pulso-survey";
 
+/// The card's only stylesheet, adopted by its shadow root. Hosts restyle
+/// through the `--pulso-*` custom properties and `::part()` names; nothing in
+/// it leaks out. The card's parts are built once and shown or hidden, so no
+/// rule of it may show a `[hidden]` one. (Its comments would be paid in the
+/// bundle: they live here.)
 const STYLE: &str = include_str!("card.css");
 
 thread_local! {

@@ -87,7 +87,7 @@ pub async fn post(base: &str, body: &str) -> Delivery {
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(body));
     set(&init, "keepalive", true.into());
-    let url = format!("{base}/v1/responses");
+    let url = [base, "/v1/responses"].concat();
     let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
     match response
         .ok()
@@ -104,7 +104,7 @@ pub async fn post(base: &str, body: &str) -> Delivery {
 pub fn remember_answer(site: &str) {
     // Storage may be blocked (privacy modes): the collector still knows.
     if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(&format!("pulso.answered.{site}"), "1");
+        let _ = storage.set_item(&["pulso.answered.", site].concat(), "1");
     }
 }
 

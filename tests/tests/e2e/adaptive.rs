@@ -5,7 +5,7 @@
 use fantoccini::key::Key;
 use pulso_e2e::{
     Stack, answered_before, card, choose_score, days_pass, focused_in_card, in_card, legend, press,
-    reason_ids, save_doc_image, send, set_respondent, spied, tab_to, with_browser,
+    reason_ids, save_doc_image, send, set_respondent, shown_in_card, spied, tab_to, with_browser,
 };
 
 /// One respondent: first survey (open), then four later surveys with scores 2→5,
@@ -28,11 +28,7 @@ async fn a_returning_respondent_gets_the_list_of_each_band() {
             .send_keys("Lovely mugs")
             .await
             .unwrap();
-        assert!(
-            root.find(fantoccini::Locator::Css("fieldset.reasons"))
-                .await
-                .is_err()
-        );
+        assert!(shown_in_card(&root, "fieldset.reasons").await.is_none());
         send(&root).await;
 
         // Second survey, score 2: the very unhappy band's list and wording.
@@ -383,9 +379,7 @@ async fn the_card_shows_before_the_collector_answers_who_this_is() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         for follow_up in ["fieldset.reasons", "textarea"] {
             assert!(
-                root.find(fantoccini::Locator::Css(follow_up))
-                    .await
-                    .is_err(),
+                shown_in_card(&root, follow_up).await.is_none(),
                 "{follow_up} before the lookup answered"
             );
         }
