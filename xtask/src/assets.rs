@@ -43,24 +43,29 @@ pub fn build() -> Result<Built> {
         "--profile",
         "widget",
     ];
-    let compiled = match tools::nightly() {
+    // Only the nightly can build without LLVM's function merging, which
+    // snipping dead code by name needs (see `snip`).
+    let nightly = tools::nightly();
+    let compiled = match &nightly {
         Some(nightly) => {
             // Its own target folder: stable and nightly artefacts never evict
             // each other.
             let dir = target_dir().join("nightly");
             exec(
                 Command::new("rustup")
-                    .args(["run", &nightly, "cargo"])
+                    .args(["run", nightly, "cargo"])
                     .args(build)
                     .args(["-Zbuild-std=std,panic_abort"])
                     .env("CARGO_TARGET_DIR", &dir)
                     // No panic machinery, no source locations (which
                     // would also ship the build machine's paths), no
                     // `Debug` formatting: none of them is seen by a user.
+                    // No function merging: a merged body keeps one of its
+                    // names, and `snip` goes by names.
                     .env(
                         "RUSTFLAGS",
                         "-Zunstable-options -Cpanic=immediate-abort \
-                         -Zlocation-detail=none -Zfmt-debug=none",
+                         -Zlocation-detail=none -Zfmt-debug=none -Zmerge-functions=disabled",
                     )
                     .current_dir(root()),
             )?;
@@ -83,6 +88,14 @@ pub fn build() -> Result<Built> {
     )?;
     let glue = stage.join("pulso_widget.js");
     let wasm = stage.join("pulso_widget_bg.wasm");
+    // The exports the card never uses, and on the nightly (no function
+    // merging) wasm-streams' code, reachable only from them and from the
+    // function table, which wasm-opt keeps whole (see UNUSED_EXPORTS).
+    crate::snip::snip(
+        &wasm,
+        UNUSED_EXPORTS,
+        nightly.as_ref().map(|_| "wasm_streams"),
+    )?;
     if let Some(wasm_opt) = tools::wasm_opt() {
         // Besides optimising, wasm-opt gives every import and export a one- or
         // two-letter name and prints the mapping; the glue is renamed to match.
@@ -90,10 +103,6 @@ pub fn build() -> Result<Built> {
         // random text brotli cannot shrink, once in the wasm and again in the glue.
         let mut cmd = Command::new(&wasm_opt[0]);
         cmd.args(&wasm_opt[1..])
-            .args([
-                "--remove-exports",
-                &format!("--pass-arg=remove-exports@*{UNUSED_EXPORTS}*"),
-            ])
             .args(["-Oz", "--strip-debug", "--strip-producers"])
             .arg("--minify-imports-and-exports-and-modules")
             .arg(&wasm)
@@ -210,11 +219,11 @@ struct Minified {
     exports: Vec<(String, String)>,
 }
 
-/// Exports the card never uses and wasm-opt drops, with the code only they
-/// reach (1.25 KB brotli): wasm-streams' JS stream adapters (`IntoUnderlyingSink`
-/// and friends), linked because Leptos always depends on server_fn, which the
-/// card never calls. JS gets such an object only from the wasm, through an
-/// import naming the class; the renaming checks no such import is left.
+/// Exports the card never uses, which `snip` drops with the code only they
+/// reach: wasm-streams' JS stream adapters (`IntoUnderlyingSink` and friends),
+/// linked because Leptos always depends on server_fn, which the card never
+/// calls. JS gets such an object only from the wasm, through an import naming
+/// the class; the renaming checks no such import is left.
 const UNUSED_EXPORTS: &str = "intounderlying";
 
 /// The glue without the one statement that keeps each unused class alive:
@@ -280,6 +289,7 @@ fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
         .iter()
         .map(|(name, short)| (name.as_str(), short.as_str()))
         .collect();
+    let glue = drop_unimported(glue, &imports)?;
     let module_key = format!("\"{module}\":");
     if glue.matches(&module_key).count() != 1 {
         return Err(format!("the glue names module {module} other than once"));
@@ -336,6 +346,75 @@ fn rename_bindings(glue: &str, mapping: &str) -> Result<String> {
     Ok(out)
 }
 
+/// The glue without the functions it provides for imports the wasm no longer
+/// has (code that only wasm-opt knew was unused, or that `snip` cut): they
+/// would be shipped under their full names. wasm-bindgen writes its import
+/// object as `const import0 = {` … `};`, one `KEY: function(…) {` … `},`
+/// entry per import (or on one line); anything else there is refused.
+fn drop_unimported(glue: &str, imports: &std::collections::HashMap<&str, &str>) -> Result<String> {
+    const OPEN: &str = "    const import0 = {";
+    const CLOSE: &str = "    };";
+    const ENTRY: &str = "        ";
+    const INNER: &str = "         ";
+    let mut out = String::with_capacity(glue.len());
+    // Lines with their own line ends, so that what is kept is kept as it was.
+    let mut lines = glue.split_inclusive('\n');
+    let text = |line: &str| line.trim_end_matches(['\n', '\r']).to_owned();
+    let mut found = false;
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        if text(line) != OPEN {
+            continue;
+        }
+        if std::mem::replace(&mut found, true) {
+            return Err("the glue has more than one import object".into());
+        }
+        loop {
+            let line = lines
+                .next()
+                .ok_or("the glue's import object never closes")?;
+            let first = text(line);
+            if first == CLOSE || first == "        __proto__: null," {
+                out.push_str(line);
+                if first == CLOSE {
+                    break;
+                }
+                continue;
+            }
+            let key = first
+                .strip_prefix(ENTRY)
+                .and_then(|rest| rest.split_once(": function("))
+                .map(|(key, _)| key)
+                .filter(|key| !key.starts_with(' '))
+                .ok_or_else(|| format!("the glue's import object holds `{}`", first.trim()))?;
+            let mut entry = vec![line];
+            // An entry on one line, or up to its first line back at its
+            // indentation, which closes it (`},`, or `}, arguments); },`).
+            let mut ended = first.ends_with("},");
+            while !ended {
+                let line = lines
+                    .next()
+                    .ok_or_else(|| format!("the glue's import {key} never ends"))?;
+                let last = text(line);
+                if last.starts_with(ENTRY) && !last.starts_with(INNER) {
+                    if !last.ends_with("},") {
+                        return Err(format!("the glue's import {key} ends unlike the others"));
+                    }
+                    ended = true;
+                }
+                entry.push(line);
+            }
+            if imports.contains_key(key) {
+                out.extend(entry);
+            }
+        }
+    }
+    if !found {
+        return Err("the glue has no import object".into());
+    }
+    Ok(out)
+}
+
 /// The loader's comments and indentation are bytes every page pays for: drop them.
 fn minify(source: &str) -> String {
     source
@@ -378,7 +457,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result {
+pub fn write(path: &Path, bytes: &[u8]) -> Result {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
@@ -417,46 +496,105 @@ mod tests {
         );
     }
 
+    /// A glue shaped as wasm-bindgen writes it: the import object (one
+    /// entry per import, on several lines), then `rest`.
+    fn glue(imports: &[(&str, &str)], rest: &str) -> String {
+        let mut glue = String::from(
+            "function __wbg_get_imports() {\n    const import0 = {\n        __proto__: null,\n",
+        );
+        for (key, body) in imports {
+            glue.push_str(&format!(
+                "        {key}: function(arg0) {{\n            {body}\n        }},\n"
+            ));
+        }
+        glue.push_str("    };\n    return {\n        \"./w_bg.js\": import0,\n    };\n}\n");
+        glue.push_str(rest);
+        glue
+    }
+
     #[test]
     fn bindings_take_their_minified_names() {
-        let glue = "function g() {\n    const import0 = {\n        __wbg_body_1a: function(arg0) { return arg0.body; },\n        __wbg_log_2b: function(arg0) { console.log(arg0); },\n    };\n    return { \"./w_bg.js\": import0 };\n}\nexport function show(o) { return wasm.show(o) !== 0; }\nwasm.__wbindgen_start();\n";
+        let glue = glue(
+            &[
+                ("__wbg_body_1a", "return arg0.body;"),
+                ("__wbg_log_2b", "console.log(arg0);"),
+            ],
+            "export function show(o) { return wasm.show(o) !== 0; }\nwasm.__wbindgen_start();\n",
+        );
         let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"], ["./w_bg.js", "__wbg_log_2b", "c"]],
             "exports": [["show", "d"], ["__wbindgen_start", "e"], ["memory", "f"]]}"#;
-        let renamed = rename_bindings(glue, mapping).unwrap();
+        let renamed = rename_bindings(&glue, mapping).unwrap();
         assert_eq!(
             renamed,
-            "function g() {\n    const import0 = {\n        b: function(arg0) { return arg0.body; },\n        c: function(arg0) { console.log(arg0); },\n    };\n    return { \"a\": import0 };\n}\nexport function show(o) { return wasm.d(o) !== 0; }\nwasm.e();\n"
+            self::glue(
+                &[("b", "return arg0.body;"), ("c", "console.log(arg0);")],
+                "export function show(o) { return wasm.d(o) !== 0; }\nwasm.e();\n",
+            )
+            .replace("\"./w_bg.js\":", "\"a\":")
         );
+    }
+
+    #[test]
+    fn imports_the_wasm_no_longer_has_leave_the_glue() {
+        let glue = glue(
+            &[
+                ("__wbg_body_1a", "return arg0.body;"),
+                ("__wbg_view_3c", "return arg0.view;"),
+            ],
+            "",
+        )
+        .replace(
+            "        __wbg_view_3c",
+            "        __wbg_one_line_4d: function() { return 1; },\n\
+             \x20       __wbg_fetch_5e: function() { return handleError(function (arg0) {\n\
+             \x20           arg0.fetch();\n\
+             \x20       }, arguments); },\n\
+             \x20       __wbg_view_3c",
+        );
+        let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"]], "exports": []}"#;
+        let renamed = rename_bindings(&glue, mapping).unwrap();
+        assert!(
+            renamed.contains(
+                "        b: function(arg0) {\n            return arg0.body;\n        },\n"
+            )
+        );
+        for gone in ["view", "one_line", "fetch", "__wbg_body"] {
+            assert!(!renamed.contains(gone), "{gone}: {renamed}");
+        }
+        // Something else in the import object is not guessed at.
+        let odd = glue.replace("        __proto__: null,", "        something: 1,");
+        assert!(rename_bindings(&odd, mapping).is_err());
     }
 
     #[test]
     fn glue_that_does_not_match_the_wasm_is_refused() {
         let mapping = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"]], "exports": []}"#;
+        let body = [("__wbg_body_1a", "return arg0.body;")];
         // A property of something else named like the exports' object is
         // left alone.
-        let glue =
-            "const i = { __wbg_body_1a: function() {} }; x = { \"./w_bg.js\": i }; mywasm.show();";
-        assert!(
-            rename_bindings(glue, mapping)
-                .unwrap()
-                .ends_with("mywasm.show();")
-        );
+        let renamed = rename_bindings(&glue(&body, "mywasm.show();"), mapping).unwrap();
+        assert!(renamed.ends_with("mywasm.show();"));
         // An export the wasm does not have.
-        let glue =
-            "const i = { __wbg_body_1a: function() {} }; x = { \"./w_bg.js\": i }; wasm.show();";
-        assert!(rename_bindings(glue, mapping).is_err());
+        assert!(rename_bindings(&glue(&body, "wasm.show();"), mapping).is_err());
+        // No import object at all.
+        assert!(rename_bindings("const i = {}; x = { \"./w_bg.js\": i };", mapping).is_err());
         // A dropped class whose objects can still reach JS.
-        let glue = "const i = { __wbg_intounderlyingsink_new_1a: function() {} }; x = { \"./w_bg.js\": i };";
         let dropped = r#"{"imports": [["./w_bg.js", "__wbg_intounderlyingsink_new_1a", "b"]], "exports": []}"#;
-        assert!(rename_bindings(glue, dropped).is_err());
+        let sink = [("__wbg_intounderlyingsink_new_1a", "return 1;")];
+        assert!(rename_bindings(&glue(&sink, ""), dropped).is_err());
         // An import the glue does not provide.
-        let glue = "const i = {}; x = { \"./w_bg.js\": i };";
-        assert!(rename_bindings(glue, mapping).is_err());
+        assert!(rename_bindings(&glue(&[], ""), mapping).is_err());
         // One import keyed twice and another not at all: as many keys as
         // imports, but not the same ones.
         let two = r#"{"imports": [["./w_bg.js", "__wbg_body_1a", "b"], ["./w_bg.js", "__wbg_log_2b", "c"]], "exports": []}"#;
-        let glue = "const i = { __wbg_body_1a: 1, __wbg_body_1a: 2 }; x = { \"./w_bg.js\": i };";
-        let refused = rename_bindings(glue, two).unwrap_err();
+        let twice = glue(
+            &[
+                ("__wbg_body_1a", "return 1;"),
+                ("__wbg_body_1a", "return 2;"),
+            ],
+            "",
+        );
+        let refused = rename_bindings(&twice, two).unwrap_err();
         assert!(refused.contains("__wbg_body_1a"), "{refused}");
     }
 

@@ -7,6 +7,7 @@ mod demo;
 mod fuzz;
 mod postgres;
 mod size;
+mod snip;
 mod test;
 mod tools;
 
