@@ -18,7 +18,7 @@ use crate::wire;
 
 /// What the card shows: everything the view depends on, in one signal of
 /// one type (each signal type's code is compiled into the bundle once).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Screen {
     /// The follow-up on screen: [`NONE`], [`OPEN`], or `LIST + i` for the
     /// `i`th closed list.
