@@ -61,6 +61,22 @@ async fn a_returning_respondent_gets_the_list_of_each_band() {
         let shot = in_card(&root, ".card").await.screenshot().await.unwrap();
         save_doc_image("closed-en.png", &shot);
 
+        // Another band's list starts afresh: what was ticked in this one
+        // is not ticked when the score comes back to it.
+        in_card(&root, "input[value=delivery_late]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        choose_score(&root, 5).await;
+        assert_eq!(
+            legend(&root).await,
+            "What is missing for you to give us a higher score?"
+        );
+        choose_score(&root, 2).await;
+        let late = in_card(&root, "input[value=delivery_late]").await;
+        assert!(!late.is_selected().await.unwrap(), "unticked");
+
         // Changing the score to 5 switches to the mildly unhappy band's list.
         choose_score(&root, 5).await;
         assert_eq!(
