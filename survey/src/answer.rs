@@ -1,18 +1,13 @@
 //! The answer as it travels from the widget to the collector, and its validation.
 
-use crate::SmallMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::band::{OTHER, Score};
+use crate::context::Props;
 use crate::definition::{Survey, is_id};
 
 /// Longest free text a respondent may send, in Unicode scalar values.
 pub const MAX_TEXT_CHARS: usize = 2000;
-const MAX_ID_CHARS: usize = 100;
-const MAX_PAGE_CHARS: usize = 2000;
-const MAX_PROPS: usize = 32;
-const MAX_PROP_VALUE_CHARS: usize = 500;
 
 /// One respondent's answer to one survey display, created when the score is chosen
 /// and completed by the follow-up. Posted again with a higher `rev` each time it
@@ -40,10 +35,13 @@ pub struct Answer {
     pub locale: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`).
-    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`):
+    /// at most 32, names of letters, digits, `-` and `_`, values booleans,
+    /// finite numbers or texts of at most 500 characters. What does not fit is
+    /// dropped (and named in the response), never a reason to refuse the answer.
+    #[serde(default, skip_serializing_if = "Props::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Prop>))]
-    pub props: SmallMap<Prop>,
+    pub props: Props,
     /// Whether this is the respondent's first survey on the site, as the widget
     /// decided it (browser storage, confirmed by the collector); it chose the
     /// open question (first) or the band's closed list (later).
@@ -185,8 +183,10 @@ const fn invalid(field: &'static str, code: &'static str, message: &'static str)
 }
 
 impl Answer {
-    /// Checks everything that can be checked against the survey the answer claims
-    /// to belong to. The caller has already matched `site` and `survey`.
+    /// Checks what the respondent answered (and the ids that make it one
+    /// answer) against the survey the answer claims to belong to. The caller
+    /// has already matched `site` and `survey`, and cleaned what the page
+    /// passed in with [`Answer::clean_context`].
     ///
     /// Inlined: a caller that only asks whether the answer is valid (the
     /// widget) then ships none of the error texts.
@@ -215,63 +215,12 @@ impl Answer {
                 "score must be 0 to 10",
             ));
         };
-        if let Some(step) = &self.step
-            && !is_short_text(step, MAX_ID_CHARS)
-        {
-            return Err(invalid(
-                "step",
-                "invalid_step",
-                "step must be 1-100 characters without control characters",
-            ));
-        }
-        if let Some(page) = &self.page
-            && (!page.starts_with('/') || !is_short_text(page, MAX_PAGE_CHARS))
-        {
-            return Err(invalid(
-                "page",
-                "invalid_page",
-                "page must be a path starting with '/', at most 2000 characters",
-            ));
-        }
         if !survey.has_locale(&self.locale) {
             return Err(invalid(
                 "locale",
                 "unknown_locale",
                 "the survey has no texts in this locale",
             ));
-        }
-        if let Some(user) = &self.user_id
-            && !is_short_text(user, MAX_ID_CHARS)
-        {
-            return Err(invalid(
-                "user_id",
-                "invalid_user_id",
-                "user_id must be 1-100 characters without control characters",
-            ));
-        }
-        if self.props.len() > MAX_PROPS {
-            return Err(invalid("props", "too_many_props", "at most 32 props"));
-        }
-        for (key, value) in &self.props {
-            if !is_id(key) {
-                return Err(invalid(
-                    "props",
-                    "invalid_prop_name",
-                    "prop names are 1-100 letters, digits, '-' or '_'",
-                ));
-            }
-            let fits = match value {
-                Prop::Text(text) => text.chars().count() <= MAX_PROP_VALUE_CHARS,
-                Prop::Number(n) => n.is_finite(),
-                Prop::Bool(_) => true,
-            };
-            if !fits {
-                return Err(invalid(
-                    "props",
-                    "invalid_prop_value",
-                    "prop values are booleans, finite numbers or texts of at most 500 characters",
-                ));
-            }
         }
         match &self.follow_up {
             None => {}
@@ -359,10 +308,6 @@ pub fn is_uuid(s: &str) -> bool {
         })
 }
 
-fn is_short_text(s: &str, max_chars: usize) -> bool {
-    !s.is_empty() && s.chars().count() <= max_chars && !s.chars().any(char::is_control)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,7 +330,7 @@ mod tests {
             page: Some("/done".into()),
             locale: "en".into(),
             user_id: None,
-            props: SmallMap::new(),
+            props: Props::new(),
             first_survey: None,
             follow_up: None,
         }
@@ -421,23 +366,7 @@ mod tests {
         assert_eq!(field_of(|a| a.respondent = "".into()), "respondent");
         assert_eq!(field_of(|a| a.respondent = "a b".into()), "respondent");
         assert_eq!(field_of(|a| a.score = 11), "score");
-        assert_eq!(field_of(|a| a.step = Some("".into())), "step");
-        assert_eq!(field_of(|a| a.step = Some("a\u{7}".into())), "step");
-        assert_eq!(field_of(|a| a.page = Some("done".into())), "page");
         assert_eq!(field_of(|a| a.locale = "de".into()), "locale");
-        assert_eq!(field_of(|a| a.user_id = Some("x".repeat(101))), "user_id");
-        assert_eq!(
-            field_of(|a| {
-                a.props.insert("plan".into(), Prop::Text("x".repeat(501)));
-            }),
-            "props"
-        );
-        assert_eq!(
-            field_of(|a| {
-                a.props.insert("bad key".into(), Prop::Bool(true));
-            }),
-            "props"
-        );
         assert_eq!(
             field_of(|a| {
                 a.follow_up = Some(FollowUp::Open {
@@ -507,8 +436,8 @@ mod tests {
     #[test]
     fn wire_format_is_stable() {
         let mut a = answer();
-        a.props.insert("plan".into(), Prop::Text("pro".into()));
-        a.props.insert("items".into(), Prop::Number(3.0));
+        a.props.push("plan".into(), Some(Prop::Text("pro".into())));
+        a.props.push("items".into(), Some(Prop::Number(3.0)));
         a.follow_up = Some(FollowUp::Open {
             text: "fast".into(),
         });

@@ -141,11 +141,13 @@ pub fn answer() -> Answer {
         page: Some("/done".into()),
         locale: "es".into(),
         user_id: Some("u-42".into()),
-        props: SmallMap::from([
+        props: [
             ("items".into(), Prop::Number(3.0)),
             ("plan".into(), Prop::Text("pro".into())),
             ("trial".into(), Prop::Bool(false)),
-        ]),
+        ]
+        .into_iter()
+        .collect(),
         first_survey: Some(false),
         follow_up: Some(FollowUp::Closed {
             reasons: vec!["more_choice".into(), "other".into()],

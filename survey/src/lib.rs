@@ -6,6 +6,7 @@
 
 mod answer;
 mod band;
+mod context;
 mod definition;
 #[doc(hidden)]
 pub mod examples;
@@ -17,6 +18,9 @@ mod trigger;
 pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};
 pub use band::{
     Band, BandError, Class, OTHER, Reason, Score, band_of, check_partition, default_bands,
+};
+pub use context::{
+    MAX_ID_CHARS, MAX_PAGE_CHARS, MAX_PROP_VALUE_CHARS, MAX_PROPS, Props, strip_invisible,
 };
 pub use definition::{ClientConfig, DefinitionError, PathSeg, Survey, Texts, is_id};
 pub use follow_up::{Ask, Choice};

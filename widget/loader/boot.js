@@ -44,6 +44,21 @@ export function boot(base, site, store, wasm) {
     if (settled === false) setTimeout(flush, 2e3);
     return outbox().some(function (e) { return e.id == a.id });
   };
+  // Posts an answer. Resolves 1 when the collector stored it, 2 when it
+  // refused it for good (a 4xx other than 408/429: its error is logged, once,
+  // and the answer is done with), nothing when it is worth sending again.
+  var post = function (body) {
+    return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: body })
+      .then(function (r) {
+        if (r.ok) return 1;
+        if (r.status < 500 && r.status != 408 && r.status != 429) return r.json().then(function (j) {
+          return j.error.code + ' ' + j.error.field;
+        }).catch(function () { return r.status }).then(function (why) {
+          console.warn('pulso: answer refused: ' + why);
+          return 2;
+        });
+      }, function () {});
+  };
   var flushing, timer;
   // `all`: a page load or the browser coming online sends everything at once;
   // timers within a page send only what its pause lets through.
@@ -51,11 +66,7 @@ export function boot(base, site, store, wasm) {
     var now = Date.now(), due = outbox().filter(function (e) { return all === 1 || e.at <= now });
     if (flushing || !due.length) return;
     flushing = 1;
-    Promise.all(due.map(function (e) {
-      return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: e.body })
-        // Delivered, or refused for good (a 4xx other than 408/429): done with it.
-        .then(function (r) { return r.ok || r.status < 500 && r.status != 408 && r.status != 429 }, function () {});
-    })).then(function (done) {
+    Promise.all(due.map(function (e) { return post(e.body) })).then(function (done) {
       var list = outbox().filter(function (e) {
         var i = due.findIndex(function (d) { return d.id == e.id && d.rev == e.rev });
         if (i < 0) return 1;
@@ -66,6 +77,21 @@ export function boot(base, site, store, wasm) {
       flushing = 0;
       clearTimeout(timer);
       if (list.length) timer = setTimeout(flush, Math.max(1e3, Math.min.apply(null, list.map(function (e) { return e.at })) - Date.now()));
+    });
+  };
+  // The card's sender: the answer goes into the outbox, then out. Resolves
+  // whether it is safe: stored, or kept to be sent again. A stored answer is
+  // remembered (the next survey asks the closed list) and noted (`note`, the
+  // loader's: its recontact period starts).
+  var send = function (body, note) {
+    var kept = queue(body);
+    return post(body).then(function (s) {
+      queue(body, !!s);
+      if (s == 1) {
+        store('pulso.answered.' + site, 1);
+        note('a');
+      }
+      return s == 1 || !s && kept;
     });
   };
   window.addEventListener('online', function () { flush(1) });
@@ -83,12 +109,11 @@ export function boot(base, site, store, wasm) {
     ready = ready || load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })
       .catch(function (e) { ready = wasm = null; throw e });
     return ready.then(function () {
-      o.base = base;
       o.site = site;
-      o.queue = queue;
+      o.send = function (body) { return send(body, o.note) };
       o.locales = [o.locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
       card(o) && o.note('s');
     });
   };
-  return { queue: queue, flush: flush, show: show };
+  return { flush: flush, show: show };
 }

@@ -132,7 +132,7 @@ pub fn Card(
         move || if test(screen.get()) { yes } else { no }
     };
 
-    let answer = Answer {
+    let mut answer = Answer {
         id: wire::new_uuid(),
         rev: 0,
         site: display.site.clone(),
@@ -148,6 +148,12 @@ pub fn Card(
         first_survey: None,
         follow_up: None,
     };
+    // What the page passed that the collector would refuse is not sent: it
+    // must not cost the respondent's answer. Said once, by name.
+    let dropped = answer.clean_context(&display.survey, survey::strip_invisible);
+    if !dropped.is_empty() {
+        web_sys::console::warn_1(&["pulso: dropped: ", &dropped.join(", ")].concat().into());
+    }
     let state = StoredValue::new(State {
         display,
         lists,
@@ -168,48 +174,27 @@ pub fn Card(
     };
     // `true` once the answer is safe: stored by the collector, or kept in the
     // loader's outbox to be sent again (offline, collector or database down).
-    // The outbox has it before the post starts: a tab closed mid-request, or a
-    // crash, loses nothing.
+    // boot.js writes the outbox before the post starts (a tab closed
+    // mid-request, or a crash, loses nothing), and reports a refusal.
     let send = move |answer: Answer| {
-        let (base, site, queue, preview) = state.with_value(|State { display: d, .. }| {
-            (d.base.clone(), d.site.clone(), d.queue.clone(), d.preview)
-        });
+        let (sender, preview) =
+            state.with_value(|State { display: d, .. }| (d.send.clone(), d.preview));
         async move {
             if preview {
                 return true;
             }
-            let body = wire::to_json(&answer);
-            let outbox = |settled: Option<bool>| {
-                let settled = settled.map_or(wasm_bindgen::JsValue::UNDEFINED, Into::into);
-                queue.as_ref().is_some_and(|q| {
-                    q.call2(
-                        &wasm_bindgen::JsValue::NULL,
-                        &body.as_str().into(),
-                        &settled,
-                    )
-                    .is_ok_and(|kept| kept.is_truthy())
+            let Some(promise) = sender
+                .and_then(|f| {
+                    f.call1(&wasm_bindgen::JsValue::NULL, &wire::to_json(&answer).into())
+                        .ok()
                 })
+                .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+            else {
+                return false;
             };
-            let kept = outbox(None);
-            let safe = match wire::post(&base, &body).await {
-                wire::Delivery::Stored => {
-                    outbox(Some(true));
-                    true
-                }
-                wire::Delivery::Refused => {
-                    outbox(Some(true));
-                    false
-                }
-                wire::Delivery::Failed => {
-                    outbox(Some(false));
-                    kept
-                }
-            };
-            if safe {
-                wire::remember_answer(&site);
-                state.with_value(|s| s.display.note("a"));
-            }
-            safe
+            wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .is_ok_and(|safe| safe.is_truthy())
         }
     };
 

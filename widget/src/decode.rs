@@ -4,7 +4,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use survey::{
-    Band, Position, Prop, Reason, Scheme, SmallMap, Survey, Texts, Theme, default_bands,
+    Band, Position, Prop, Props, Reason, Scheme, SmallMap, Survey, Texts, Theme, default_bands,
     pick_locale,
 };
 use wasm_bindgen::{JsCast, JsValue};
@@ -12,8 +12,6 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Everything one display of a survey needs.
 #[derive(Clone, Debug)]
 pub struct Display {
-    /// Collector base URL, e.g. `https://pulso.example.com`.
-    pub base: String,
     pub site: String,
     pub survey: Survey,
     pub respondent: String,
@@ -26,12 +24,14 @@ pub struct Display {
     /// the card loads; the card is shown without waiting for it), or a boolean.
     /// Anything else, or a rejection, counts as a first survey.
     pub first: js_sys::Promise,
-    /// The loader's outbox: takes an answer's JSON the collector did not
-    /// acknowledge, keeps it in the browser and sends it again later; returns
-    /// whether it could keep it.
-    pub queue: Option<js_sys::Function>,
+    /// boot.js's sender: takes an answer's JSON, keeps it in the outbox,
+    /// posts it, and resolves to whether the answer is safe (stored, or kept
+    /// to be sent again); a refusal it reports in the console itself.
+    pub send: Option<js_sys::Function>,
     pub user_id: Option<String>,
-    pub props: SmallMap<Prop>,
+    /// What the page passed, as read: the card drops what does not fit
+    /// before it posts (see `survey::Answer::clean_context`).
+    pub props: Props,
     /// A preview (`pulso('show', SURVEY)`): nothing is posted or remembered.
     pub preview: bool,
     /// Tells the loader what became of the card: `"a"` answered, `"d"`
@@ -173,21 +173,21 @@ fn small(value: &JsValue) -> Option<u8> {
         .map(|n| n as u8)
 }
 
-fn props(value: &JsValue) -> SmallMap<Prop> {
-    let mut map = SmallMap::new();
+/// The page's props as given: a value that is not a scalar is pushed as
+/// `None`, so that it is named among what was dropped.
+fn props(value: &JsValue) -> Props {
+    let mut props = Props::new();
     for (key, v) in entries(value) {
         let prop = if let Some(b) = v.as_bool() {
-            Prop::Bool(b)
+            Some(Prop::Bool(b))
         } else if let Some(n) = v.as_f64() {
-            Prop::Number(n)
-        } else if let Some(t) = v.as_string() {
-            Prop::Text(t)
+            Some(Prop::Number(n))
         } else {
-            continue;
+            v.as_string().map(Prop::Text)
         };
-        map.insert(key, prop);
+        props.push(key, prop);
     }
-    map
+    props
 }
 
 /// The loader's options for one display; `None` if a required part is missing.
@@ -199,7 +199,6 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         return None;
     }
     Some(Display {
-        base: string(options, "base")?,
         site: string(options, "site")?,
         respondent: string(options, "respondent")?,
         step: string(options, "step"),
@@ -207,7 +206,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         user_id: string(options, "user_id"),
         props: props(&get(options, "props")),
         first: js_sys::Promise::resolve(&get(options, "first")),
-        queue: get(options, "queue").dyn_into().ok(),
+        send: get(options, "send").dyn_into().ok(),
         preview: get(options, "preview").is_truthy(),
         note: get(options, "note").dyn_into().ok(),
         theme: decode_theme(&get(options, "theme")),

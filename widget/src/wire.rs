@@ -1,10 +1,10 @@
-//! Posting answers: the shared [`Answer`] turned into JSON by the browser's own
-//! `JSON.stringify`, sent with `fetch`.
+//! Answers out: the shared [`Answer`] turned into JSON by the browser's own
+//! `JSON.stringify` (boot.js posts it, through its outbox), and the answer's
+//! random id.
 
 use js_sys::{Object, Reflect};
 use survey::{Answer, FollowUp, Prop};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
 fn set(obj: &Object, key: &str, value: JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
@@ -61,51 +61,6 @@ pub fn to_json(answer: &Answer) -> String {
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_default()
-}
-
-/// What became of a post.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    /// The collector acknowledged it (2xx): it is on disk.
-    Stored,
-    /// The collector refused it for good (a 4xx other than 408/429).
-    Refused,
-    /// No answer, 408, 429 or 5xx: worth sending again later.
-    Failed,
-}
-
-/// Posts an answer's JSON. `keepalive` lets the request finish when the visitor
-/// leaves the page.
-pub async fn post(base: &str, body: &str) -> Delivery {
-    let Some(window) = web_sys::window() else {
-        return Delivery::Failed;
-    };
-    let headers = Object::new();
-    set(&headers, "content-type", "application/json".into());
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
-    set(&init, "keepalive", true.into());
-    let url = [base, "/v1/responses"].concat();
-    let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
-    match response
-        .ok()
-        .and_then(|r| r.dyn_into::<web_sys::Response>().ok())
-    {
-        Some(r) if r.ok() => Delivery::Stored,
-        Some(r) if r.status() < 500 && r.status() != 408 && r.status() != 429 => Delivery::Refused,
-        _ => Delivery::Failed,
-    }
-}
-
-/// Records in the browser that this respondent answered on the site, so that
-/// the next survey asks the closed list (the loader reads it).
-pub fn remember_answer(site: &str) {
-    // Storage may be blocked (privacy modes): the collector still knows.
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(&["pulso.answered.", site].concat(), "1");
-    }
 }
 
 /// A random (version 4) UUID from the browser's cryptographic generator.

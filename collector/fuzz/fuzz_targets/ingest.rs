@@ -22,9 +22,11 @@ fuzz_target!(|body: &[u8]| {
     let Some(site) = SETTINGS.sites.get(&answer.site) else {
         return;
     };
-    let Ok(row) = prepare(site, answer) else {
+    let Ok((row, dropped)) = prepare(site, answer) else {
         return;
     };
+    // Dropped context is named, never a reason to refuse; what is kept fits.
+    assert!(dropped.len() <= 40, "{dropped:?}");
     assert!(row.score <= 10);
     assert!(survey::is_uuid(&row.id));
     assert!(row.rev >= 1);
@@ -34,10 +36,22 @@ fuzz_target!(|body: &[u8]| {
     }
     if let Some(page) = &row.page {
         assert!(page.starts_with('/') && !page.contains(['?', '#']));
+        assert_eq!(&clean_text(page), page);
     }
+    for text in [&row.user_id, &row.step].into_iter().flatten() {
+        assert!(!text.is_empty() && text.chars().count() <= survey::MAX_ID_CHARS);
+        assert_eq!(&clean_text(text), text);
+    }
+    let props: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&row.props).expect("props are a JSON object");
+    assert!(props.len() <= survey::MAX_PROPS);
+    assert!(props.keys().all(|k| survey::is_id(k)));
     let survey = site
         .survey(&row.survey)
         .expect("prepared for a known survey");
+    if let Some(step) = &row.step {
+        assert!(survey.steps.contains(step), "only the survey's own steps");
+    }
     let band = survey
         .bands
         .iter()

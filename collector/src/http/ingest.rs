@@ -37,9 +37,6 @@ pub async fn post_response(
     let site = state
         .site(&answer.site)
         .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
-    if let Err(wait) = state.inner.per_site.check(&site.key) {
-        return Ok(super::limits::too_many(wait));
-    }
     // A browser always names the page's origin; it must be one of the site's own.
     // Clients without an Origin (servers, curl) are not browsers and pass.
     if let Some(origin) = headers.get(header::ORIGIN)
@@ -52,7 +49,13 @@ pub async fn post_response(
         )
         .field("origin"));
     }
-    let record = prepare(site, answer)?;
+    let (mut record, dropped) = prepare(site, answer)?;
+    record.events = state.events_of(&site.key);
+    // The site's quota pays for answers that can be stored only: forged and
+    // invalid posts never spend it.
+    if let Err(wait) = state.inner.per_site.check(&site.key) {
+        return Ok(super::limits::too_many(wait));
+    }
     let (id, rev) = (record.id.clone(), record.rev);
     match state.store().upsert(record).await {
         Ok(Upsert::IdTaken) => Err(ApiError::new(
@@ -75,6 +78,7 @@ pub async fn post_response(
                 id,
                 rev,
                 stored: outcome == Upsert::Stored,
+                dropped,
             })
             .into_response())
         }
@@ -82,26 +86,35 @@ pub async fn post_response(
     }
 }
 
-/// The body as an answer: strict JSON, free texts cleaned. No I/O; the fuzz
-/// target drives it with arbitrary bytes.
+/// The body as an answer: strict JSON (the props excepted: whatever a page
+/// put there is read, and what does not fit is dropped later), free texts of
+/// the follow-up cleaned. No I/O; the fuzz target drives it with arbitrary
+/// bytes.
 pub fn decode_answer(body: &[u8]) -> Result<Answer, ApiError> {
     let mut answer = decode(body)?;
-    clean_texts(&mut answer);
+    match &mut answer.follow_up {
+        Some(FollowUp::Open { text }) => *text = clean_text(text),
+        Some(FollowUp::Closed {
+            other: Some(text), ..
+        }) => *text = clean_text(text),
+        _ => {}
+    }
     Ok(answer)
 }
 
-/// The row to store for an answer of `site`: its survey found, the answer
-/// validated by the shared model, class and band worked out. No I/O.
-pub fn prepare(site: &Site, answer: Answer) -> Result<NewAnswer, ApiError> {
+/// The row to store for an answer of `site`, and the names of what the page
+/// passed in that was dropped (see [`Answer::clean_context`]): its survey
+/// found, the context cleaned, the answer validated by the shared model,
+/// class and band worked out. No I/O.
+pub fn prepare(site: &Site, mut answer: Answer) -> Result<(NewAnswer, Vec<String>), ApiError> {
     let survey = site
         .survey(&answer.survey)
         .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
+    let dropped = answer.clean_context(survey, clean_text);
     let score = answer
         .validate(survey)
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
-    let mut record = to_record(answer, score, survey)?;
-    record.webhooks = site.webhooks.clone();
-    Ok(record)
+    Ok((to_record(answer, score, survey)?, dropped))
 }
 
 /// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which
@@ -129,13 +142,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Strict JSON decoding (unknown fields refused, nothing after the object), with
-/// the failing field named.
+/// the failing field named. One pass: the path of the failing field is
+/// tracked as it goes, so a bad body is not read twice.
 fn decode(body: &[u8]) -> Result<Answer, ApiError> {
-    // Most bodies are valid: only a failed decode pays for tracking the path
-    // of the failing field.
-    if let Ok(answer) = serde_json::from_slice(body) {
-        return Ok(answer);
-    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -175,40 +184,19 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
     Ok(answer)
 }
 
-/// Free texts as stored: line breaks as `\n`, other control and bidi-override
-/// characters removed (they hide or reorder text in spreadsheets and pages),
-/// then Unicode NFC (so equal texts are equal bytes), ends trimmed. Removal
-/// comes first: a removed character between a letter and its accent would
-/// otherwise leave them uncomposed (found by the fuzzer).
+/// Free texts as stored, every one of them (follow-up texts, step, page,
+/// user id, text props): what [`survey::strip_invisible`] removes is removed
+/// (controls but the line break, bidi overrides, zero-width and tag
+/// characters), then Unicode NFC (so equal texts are equal bytes), ends
+/// trimmed. Removal comes first: a removed character between a letter and its
+/// accent would otherwise leave them uncomposed (found by the fuzzer).
 pub fn clean_text(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let kept: String = text
-        .replace("\r\n", "\n")
-        .chars()
-        .filter_map(|c| match c {
-            '\n' => Some('\n'),
-            '\t' => Some(' '),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => None,
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect();
-    kept.nfc().collect::<String>().trim().to_owned()
-}
-
-fn clean_texts(answer: &mut Answer) {
-    match &mut answer.follow_up {
-        Some(FollowUp::Open { text }) => *text = clean_text(text),
-        Some(FollowUp::Closed {
-            other: Some(text), ..
-        }) => *text = clean_text(text),
-        _ => {}
-    }
-    for value in answer.props.values_mut() {
-        if let survey::Prop::Text(text) = value {
-            *text = clean_text(text);
-        }
-    }
+    survey::strip_invisible(text)
+        .nfc()
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer, ApiError> {
@@ -226,10 +214,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         class: score.class().as_str(),
         band: band.id.clone(),
         step: answer.step,
-        // Query strings and fragments can carry personal data: keep the path only.
-        page: answer
-            .page
-            .map(|p| p.split(['?', '#']).next().unwrap_or("/").to_owned()),
+        page: answer.page,
         locale: answer.locale,
         user_id: answer.user_id,
         props,
@@ -240,7 +225,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         reason_texts: None,
         other_text: None,
         at_millis: now_millis(),
-        webhooks: Vec::new(),
+        events: None,
     };
     match answer.follow_up {
         None => {}
@@ -289,7 +274,8 @@ mod tests {
         assert_eq!(clean_text("line one\r\nline two\n"), "line one\nline two");
         assert_eq!(clean_text("tab\there"), "tab here");
         assert_eq!(clean_text("\u{202e}gnp.exe"), "gnp.exe");
-        assert_eq!(clean_text("  \u{200b}ok  "), "\u{200b}ok");
+        assert_eq!(clean_text("  \u{200b}ok\u{feff}  "), "ok");
+        assert_eq!(clean_text("tag\u{e0041}\u{e007f}s"), "tags");
         // A control character between a letter and its accent: removed first,
         // then the two compose (the fuzzer's find).
         assert_eq!(clean_text("K\u{7}\u{301}"), "\u{1e30}");

@@ -28,6 +28,11 @@ pub struct Stored {
     pub rev: u32,
     /// `false` when the same or a newer revision was already stored.
     pub stored: bool,
+    /// What the page passed in that was not stored (`step`, `page`,
+    /// `user_id`, `props.KEY`): the answer was stored without it. Absent
+    /// when nothing was dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]

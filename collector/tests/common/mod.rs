@@ -2,6 +2,8 @@
 //! on. `cargo xtask test` runs the suites twice, the second time with
 //! `PULSO_TEST_POSTGRES` naming a throwaway PostgreSQL server.
 
+pub mod app;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
