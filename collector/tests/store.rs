@@ -3,8 +3,11 @@
 
 mod common;
 
-use collector::store::{Filter, NewAnswer, Store, Upsert};
+use std::time::{Duration, Instant};
+
+use collector::store::{Filter, NewAnswer, Store, StoreError, Upsert};
 use futures_util::StreamExt;
+use sqlx::Connection;
 
 fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer {
     NewAnswer {
@@ -28,7 +31,7 @@ fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer
         reason_texts: None,
         other_text: None,
         at_millis: 1_764_000_000_000 + i64::from(rev),
-        webhooks: Vec::new(),
+        events: None,
     }
 }
 
@@ -93,5 +96,74 @@ async fn answers_posted_together_are_judged_in_order() {
     assert_eq!(
         first.created_at, 1_764_000_000_001,
         "created once, at the first revision"
+    );
+}
+
+/// Holds the database's write lock as a backup (SQLite) or a long
+/// maintenance statement (PostgreSQL) would, until dropped or rolled back.
+async fn lock_answers(url: &str) -> sqlx::AnyConnection {
+    let mut lock = sqlx::AnyConnection::connect(url).await.unwrap();
+    if url.starts_with("postgres") {
+        sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+        sqlx::query("LOCK TABLE answers IN EXCLUSIVE MODE")
+            .execute(&mut lock)
+            .await
+            .unwrap();
+    } else {
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut lock)
+            .await
+            .unwrap();
+    }
+    lock
+}
+
+/// The database locked and six hundred answers at once (more than two
+/// batches): every one hears within its deadline, however many wait before
+/// it (before, the last waited behind each batch's full lock timeout, and on
+/// PostgreSQL for as long as the lock was held); none of them is stored; and
+/// once the lock is gone the store takes answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_upsert_hears_within_its_deadline_while_the_database_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::database_url(dir.path()).await;
+    let deadline = Duration::from_secs(1);
+    let store = Store::open_with(&url, deadline).await.unwrap();
+    let mut lock = lock_answers(&url).await;
+    let posts = (0..600).map(|n| {
+        let store = store.clone();
+        async move {
+            let id = format!("6f1c2a3b-4d5e-4f60-8a7b-2000000{n:05}");
+            let started = Instant::now();
+            let outcome = store.upsert(answer(&id, 1, "someone", None)).await;
+            (outcome, started.elapsed())
+        }
+    });
+    let outcomes = tokio::time::timeout(
+        Duration::from_secs(30),
+        futures_util::future::join_all(posts),
+    )
+    .await
+    .expect("every upsert ends while the lock is held");
+    let slowest = outcomes.iter().map(|(_, took)| *took).max().unwrap();
+    for (outcome, _) in &outcomes {
+        assert!(
+            matches!(outcome, Err(StoreError::Unavailable(_))),
+            "{outcome:?}"
+        );
+    }
+    // The bound, with room for a busy machine; the three batches of the old
+    // writer took 4.5 s.
+    assert!(
+        slowest < deadline * 2 + Duration::from_millis(500),
+        "{slowest:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    drop(lock);
+    assert!(rows(&store).await.is_empty(), "a 503 hid a commit");
+    let id = "6f1c2a3b-4d5e-4f60-8a7b-300000000001";
+    assert_eq!(
+        store.upsert(answer(id, 1, "someone", None)).await.unwrap(),
+        Upsert::Stored
     );
 }

@@ -327,6 +327,79 @@ async fn filters_and_slack_messages() {
     assert_eq!(message["blocks"][0]["type"], "section");
 }
 
+/// A score changed after its alert is corrected, by the webhooks that were
+/// told of it, even when the new score is outside their filters; and a
+/// change into a webhook's filters reaches it, under `score_only` too.
+#[tokio::test]
+async fn a_changed_score_follows_its_alert() {
+    let receiver = Receiver::start().await;
+    let hooks = [
+        hook("alerts", &receiver.url(), "classes = [\"detractor\"]"),
+        hook(
+            "slack",
+            &receiver.url(),
+            "format = \"slack\"\nclasses = [\"detractor\"]",
+        ),
+        hook(
+            "pager",
+            &receiver.url(),
+            "classes = [\"detractor\"]\nanswers = \"score_only\"",
+        ),
+    ]
+    .concat();
+    let app = spawn_app(&hooks).await;
+    let of = |got: &[Received], hook: &str| -> Vec<Value> {
+        got.iter()
+            .filter(|r| {
+                r.header("idempotency-key")
+                    .starts_with(&format!("shop/{hook}/"))
+            })
+            .map(Received::json)
+            .collect()
+    };
+
+    // 2, then 9: each of the three heard of the detractor, and each hears
+    // it is one no more.
+    app.post(&answer(1, 2)).await;
+    let mut nine = answer(1, 9);
+    nine["rev"] = json!(2);
+    app.post(&nine).await;
+    let got = receiver.wait_for(6, Duration::from_secs(3)).await;
+    let alerts = of(&got, "alerts");
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[0]["type"], "answer.created");
+    assert_eq!(alerts[1]["type"], "answer.updated");
+    assert_eq!(alerts[1]["update"], true);
+    assert_eq!(alerts[1]["answer"]["score"], 9);
+    assert_eq!(alerts[1]["answer"]["class"], "promoter");
+    assert_eq!(
+        alerts[1]["previous"],
+        json!({"score": 2, "class": "detractor", "band": "unhappy"})
+    );
+    assert!(alerts[1]["id"].as_str().unwrap().ends_with("/updated-2"));
+    let slack = of(&got, "slack");
+    let text = slack[1]["text"].as_str().unwrap();
+    assert!(text.starts_with("Update: score changed 2 → 9."), "{text}");
+    assert_eq!(of(&got, "pager")[1]["type"], "answer.updated");
+
+    // 9, then 2 (score_only included): a detractor that was not one at first
+    // reaches every detractor webhook.
+    app.post(&answer(2, 9)).await;
+    let mut two = answer(2, 2);
+    two["rev"] = json!(2);
+    app.post(&two).await;
+    let got = receiver.wait_for(9, Duration::from_secs(3)).await;
+    for hook in ["alerts", "slack", "pager"] {
+        let events = of(&got, hook);
+        assert_eq!(events.len(), 3, "{hook}: {events:?}");
+    }
+    let pager = of(&got, "pager");
+    assert_eq!(pager[2]["type"], "answer.created");
+    assert_eq!(pager[2]["answer"]["score"], 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 9, "nothing more");
+}
+
 #[tokio::test]
 async fn a_receiver_down_for_a_while_gets_every_event_once() {
     let mut receiver = Receiver::reserve().await;

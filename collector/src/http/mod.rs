@@ -27,7 +27,7 @@ pub use ingest::{clean_text, decode_answer, prepare};
 
 use crate::config::{Settings, Site};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{EventMaker, Store};
 
 /// Largest request body we read; an answer with a full follow-up is far below it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -43,6 +43,8 @@ struct Inner {
     store: Store,
     /// Per site: the client configuration as served, and its ETag.
     client_configs: BTreeMap<String, (String, HeaderValue)>,
+    /// Per site: the events its webhooks make of an answer's change.
+    events: BTreeMap<String, EventMaker>,
     per_site: limits::PerSite,
     metrics: Arc<Metrics>,
 }
@@ -60,9 +62,17 @@ impl AppState {
                 (key.clone(), (body, etag))
             })
             .collect();
+        let events = settings
+            .sites
+            .iter()
+            .filter_map(|(key, site)| {
+                Some((key.clone(), crate::webhooks::event_maker(&site.webhooks)?))
+            })
+            .collect();
         AppState {
             inner: Arc::new(Inner {
                 per_site: limits::PerSite::new(&settings.limits),
+                events,
                 settings,
                 store,
                 client_configs,
@@ -85,6 +95,11 @@ impl AppState {
 
     fn site(&self, key: &str) -> Option<&Site> {
         self.inner.settings.sites.get(key)
+    }
+
+    /// What the site's webhooks make of an answer's change, if it has any.
+    fn events_of(&self, site: &str) -> Option<EventMaker> {
+        self.inner.events.get(site).cloned()
     }
 }
 

@@ -19,8 +19,7 @@ use futures_util::Stream;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
-
-use crate::webhooks::Webhook;
+use tokio::time::Instant;
 
 mod write;
 
@@ -32,11 +31,19 @@ const QUEUE: usize = 4096;
 /// migration) before the batch fails with 503: long enough for a checkpoint,
 /// short enough that a client is never left hanging.
 const WRITE_BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long an answer may wait for its commit by default before it is
+/// answered 503 (`[server] answer_deadline`).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Holds the URL with any password replaced (see [`redact_url`]).
     #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
+    /// SQLite would not run in WAL mode with `synchronous=FULL`, so a
+    /// commit would not be on disk when the collector answers 2xx.
+    #[error("the SQLite database is not durable: {0}")]
+    NotDurable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -73,9 +80,50 @@ pub struct NewAnswer {
     pub reason_texts: Option<String>,
     pub other_text: Option<String>,
     pub at_millis: i64,
-    /// The site's webhooks: each decides whether this change of the answer is
-    /// an event for it, written to the outbox in the answer's transaction.
-    pub webhooks: Vec<Arc<Webhook>>,
+    /// The events this answer's change calls for (the site's webhooks
+    /// decide), written to the outbox in the answer's transaction.
+    pub events: Option<EventMaker>,
+}
+
+/// What was stored for an answer before a revision of it was written, for
+/// whoever decides the events of the change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Before {
+    pub score: u8,
+    pub class: String,
+    pub band: String,
+    /// It had its follow-up.
+    pub complete: bool,
+}
+
+/// The outbox events that writing `answer` over `before` (`None`: a new
+/// answer) calls for. Supplied by the layer that knows the webhooks, so
+/// that this module knows nothing of them.
+#[derive(Clone)]
+pub struct EventMaker(pub Arc<MakeEvents>);
+
+/// The function inside an [`EventMaker`].
+pub type MakeEvents = dyn Fn(&NewAnswer, Option<&Before>) -> Vec<Event> + Send + Sync;
+
+impl std::fmt::Debug for EventMaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventMaker")
+    }
+}
+
+/// An event ready for the outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Idempotency key: the same change of the same answer always has the same
+    /// key (`SITE/WEBHOOK/ANSWER-ID/created`, `.../completed`, `.../updated-REV`).
+    pub key: String,
+    pub site: String,
+    pub webhook: String,
+    pub answer_id: String,
+    /// `answer.created`, `answer.completed` or `answer.updated`.
+    pub kind: &'static str,
+    pub body: String,
+    pub created_at: i64,
 }
 
 /// Which answers an export or report covers; `None` means any.
@@ -154,19 +202,38 @@ pub struct Store {
     writer: mpsc::Sender<Job>,
     /// Woken when a committed batch put events in the webhook outbox.
     events_ready: Arc<Notify>,
+    /// How long an upsert may take, queue included, before it is given up.
+    deadline: Duration,
 }
 
 struct Job {
     answer: NewAnswer,
     done: oneshot::Sender<Result<Upsert, StoreError>>,
+    /// When its client is answered 503 if the commit has not happened.
+    deadline: Instant,
+}
+
+impl Job {
+    /// Nobody waits for it any more (its deadline passed, or its client left):
+    /// the writer leaves it unwritten.
+    fn abandoned(&self, now: Instant) -> bool {
+        self.done.is_closed() || self.deadline <= now
+    }
 }
 
 impl Store {
     /// Opens (creating an SQLite file if needed) and migrates the database
-    /// named by `url`.
+    /// named by `url`, with the default answer deadline.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, DEFAULT_DEADLINE).await
+    }
+
+    /// As [`Store::open`], each upsert given `deadline` (queue included)
+    /// before it answers [`StoreError::Unavailable`].
+    pub async fn open_with(url: &str, deadline: Duration) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let backend = Backend::of(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+        let backend =
+            Backend::of(url).ok_or_else(|| StoreError::UnsupportedUrl(redact_url(url)))?;
         let url = match backend {
             // Create the file when missing.
             Backend::Sqlite if !url.contains("mode=") => {
@@ -181,28 +248,95 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
+        if backend == Backend::Sqlite {
+            // Every connection of the pool was checked when it was made;
+            // this one fails start-up rather than the first write.
+            let mut connection = pool.acquire().await?;
+            check_durable_sqlx(&mut connection).await?;
+        }
         let (writer, jobs) = mpsc::channel(QUEUE);
         let events_ready = Arc::new(Notify::new());
-        write::start(backend, &url, jobs, events_ready.clone()).await?;
+        write::start(backend, &url, jobs, events_ready.clone(), deadline).await?;
         Ok(Store {
             pool,
             writer,
             events_ready,
+            deadline,
         })
     }
 
     /// Creates the answer, or moves it to a newer revision; never goes backwards.
     /// Returns once the answer's transaction is committed (on disk), or with
-    /// [`StoreError::Unavailable`] when it could not be.
+    /// [`StoreError::Unavailable`] when it could not be within the deadline
+    /// (the queue full, the database locked or down): every caller hears
+    /// within it, however many answers wait.
     pub async fn upsert(&self, answer: NewAnswer) -> Result<Upsert, StoreError> {
+        let deadline = Instant::now() + self.deadline;
         let (done, outcome) = oneshot::channel();
         self.writer
-            .try_send(Job { answer, done })
+            .try_send(Job {
+                answer,
+                done,
+                deadline,
+            })
             .map_err(|_| StoreError::Unavailable("the write queue is full".into()))?;
-        outcome
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+        match tokio::time::timeout_at(deadline, outcome).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(StoreError::Unavailable("the writer stopped".into())),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "not committed within the deadline of {} ms",
+                self.deadline.as_millis()
+            ))),
+        }
     }
+}
+
+/// `url` with the password of its user-info replaced by `***`, for logs and
+/// errors (a database URL's password is a credential).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or("");
+            let hidden = if user_info.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// What SQLite says it runs with must be WAL and `synchronous=FULL` (2), or
+/// an acknowledged answer could be lost to a crash: refuse it by name.
+fn check_durable(journal_mode: &str, synchronous: i64) -> Result<(), StoreError> {
+    if !journal_mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NotDurable(format!(
+            "journal_mode is `{journal_mode}`, not WAL (an in-memory or read-only database?)"
+        )));
+    }
+    if synchronous != 2 {
+        return Err(StoreError::NotDurable(format!(
+            "synchronous is {synchronous}, not FULL (2)"
+        )));
+    }
+    Ok(())
+}
+
+async fn check_durable_sqlx(connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *connection)
+        .await?;
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *connection)
+        .await?;
+    check_durable(&mode, synchronous)
 }
 
 /// Connections as each backend needs them. SQLite: WAL + synchronous=FULL, so
@@ -216,6 +350,8 @@ fn pool_options(backend: Backend, size: u32, busy: Duration) -> AnyPoolOptions {
         .acquire_timeout(Duration::from_secs(5));
     match backend {
         Backend::Postgres => options,
+        // The pool writes too (the webhook outbox's states): each of its
+        // connections is read back as durable before it is used.
         Backend::Sqlite => options.after_connect(move |connection, _| {
             Box::pin(async move {
                 connection
@@ -228,7 +364,9 @@ fn pool_options(backend: Backend, size: u32, busy: Duration) -> AnyPoolOptions {
                         .as_str(),
                     )
                     .await?;
-                Ok(())
+                check_durable_sqlx(connection)
+                    .await
+                    .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
             })
         }),
     }

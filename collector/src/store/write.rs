@@ -17,22 +17,30 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use super::{
-    Backend, Job, MAX_BATCH, NewAnswer, StoreError, Upsert, WRITE_BUSY_TIMEOUT, pool_options,
+    Backend, Before, Event, Job, MAX_BATCH, NewAnswer, StoreError, Upsert, WRITE_BUSY_TIMEOUT,
+    check_durable, pool_options,
 };
-use crate::webhooks::{Change, Event};
 
-/// Starts the writer of the database at `url` (migrated already), fed by `jobs`.
+/// What a batch keeps back of its answers' deadline for the commit itself
+/// (the fsync), once it has the write lock.
+const COMMIT_MARGIN: Duration = Duration::from_millis(200);
+
+/// Starts the writer of the database at `url` (migrated already), fed by
+/// `jobs`, each of which must be answered within `deadline`.
 pub(super) async fn start(
     backend: Backend,
     url: &str,
     jobs: mpsc::Receiver<Job>,
     events_ready: Arc<Notify>,
+    deadline: Duration,
 ) -> Result<(), StoreError> {
     match backend {
         Backend::Sqlite => {
@@ -41,6 +49,7 @@ pub(super) async fn start(
                 .to_owned();
             // Fail at start-up, not at the first answer.
             let connection = open_sqlite(&path)?;
+            verify_durable(&connection)?;
             std::thread::Builder::new()
                 .name("pulso-writer".into())
                 .spawn(move || sqlite_writer(&path, Some(connection), jobs, &events_ready))
@@ -55,11 +64,21 @@ pub(super) async fn start(
             // are prepared once, and a plan cached while the table was small
             // (a whole-table scan, the cheapest then) would be kept as the
             // table grows: no whole-table scans for this connection.
-            let pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT)
+            //
+            // No statement may outlast an answer's deadline, nor wait longer
+            // for a lock than SQLite's writer would (each request is also
+            // answered by its deadline whatever the database does).
+            let timeouts = format!(
+                "SET enable_seqscan = off; SET lock_timeout = {}; SET statement_timeout = {}",
+                WRITE_BUSY_TIMEOUT.min(deadline).as_millis(),
+                deadline.as_millis()
+            );
+            let pool = pool_options(backend, 1, WRITE_BUSY_TIMEOUT.min(deadline))
                 .test_before_acquire(false)
-                .after_connect(|connection, _| {
+                .after_connect(move |connection, _| {
+                    let timeouts = timeouts.clone();
                     Box::pin(async move {
-                        connection.execute("SET enable_seqscan = off").await?;
+                        connection.execute(timeouts.as_str()).await?;
                         Ok(())
                     })
                 })
@@ -69,6 +88,25 @@ pub(super) async fn start(
         }
     }
     Ok(())
+}
+
+/// Leaves out of the batch the jobs nobody waits for any more (answered 503
+/// at their deadline, or their client gone): they are not written, so a 503
+/// never hides a commit that happened after it.
+fn drop_abandoned(batch: &mut Vec<Job>) {
+    let now = Instant::now();
+    batch.retain(|job| !job.abandoned(now));
+}
+
+/// How long the batch may wait for the database's write lock: what is left
+/// of its earliest deadline, less the time its commit needs.
+fn lock_wait(batch: &[Job]) -> Duration {
+    let earliest = batch.iter().map(|j| j.deadline).min();
+    earliest
+        .map(|d| d.saturating_duration_since(Instant::now()))
+        .unwrap_or_default()
+        .saturating_sub(COMMIT_MARGIN)
+        .min(WRITE_BUSY_TIMEOUT)
 }
 
 /// Tells each job of the batch its outcome, and the webhook worker when events
@@ -115,9 +153,15 @@ fn sqlite_writer(
                 Err(_) => break,
             }
         }
+        drop_abandoned(&mut batch);
+        if batch.is_empty() {
+            continue;
+        }
         let written = match connection.take().map_or_else(|| open_sqlite(path), Ok) {
             Ok(mut open) => {
-                let written = write_batch_sqlite(&mut open, &batch);
+                let written = open
+                    .busy_timeout(lock_wait(&batch))
+                    .and_then(|()| write_batch_sqlite(&mut open, &batch));
                 if written.is_ok() {
                     connection = Some(open);
                 }
@@ -146,6 +190,14 @@ fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
     Ok(connection)
 }
 
+/// Reads back what the connection runs with: WAL and `synchronous=FULL`, or
+/// the collector does not start (see [`check_durable`]).
+fn verify_durable(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+    let mode: String = connection.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    let synchronous: i64 = connection.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+    check_durable(&mode, synchronous)
+}
+
 /// Commits the batch's answers and their webhook events on SQLite; returns
 /// each answer's outcome and how many events were queued. The write lock is
 /// held from the read on, so every row the batch writes is its own.
@@ -167,7 +219,12 @@ fn write_batch_sqlite(
                     survey: row.get(2)?,
                     respondent: row.get(3)?,
                     rev: row.get(4)?,
-                    complete: row.get::<_, i64>(5)? != 0,
+                    before: Before {
+                        complete: row.get::<_, i64>(5)? != 0,
+                        score: row.get(6)?,
+                        class: row.get(7)?,
+                        band: row.get(8)?,
+                    },
                 },
             ))
         })?
@@ -198,6 +255,10 @@ fn write_batch_sqlite(
 async fn postgres_writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, events_ready: Arc<Notify>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        drop_abandoned(&mut batch);
+        if batch.is_empty() {
+            continue;
+        }
         let written = match pool.acquire().await {
             Ok(mut connection) => {
                 let written = write_batch_postgres(&mut connection, &batch).await;
@@ -327,7 +388,8 @@ impl Statements {
         };
         let read = format!(
             "SELECT id, site, survey, respondent, rev,
-                CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT)
+                CAST(CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS BIGINT),
+                score, class, band
              FROM answers WHERE {ids}"
         );
         // The WHERE keeps a newer revision another collector wrote meanwhile;
@@ -474,7 +536,7 @@ struct Current {
     survey: String,
     respondent: String,
     rev: i64,
-    complete: bool,
+    before: Before,
 }
 
 /// What a batch makes of its answers, judged in arrival order against what
@@ -483,14 +545,24 @@ struct Judged {
     outcomes: Vec<Upsert>,
     /// The answer (index) holding the latest revision of each id to write.
     writes: Vec<usize>,
-    /// Created or completed answers, for the webhook events.
-    changes: Vec<(usize, Change)>,
+    /// Each stored revision (index) and what it was written over (`None`:
+    /// it created the answer), for the webhook events.
+    changes: Vec<(usize, Option<Before>)>,
+}
+
+fn state_of(a: &NewAnswer) -> Before {
+    Before {
+        score: a.score,
+        class: a.class.to_owned(),
+        band: a.band.clone(),
+        complete: a.follow_up.is_some(),
+    }
 }
 
 fn judge(batch: &[Job], mut current: HashMap<String, Current>) -> Judged {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut latest: HashMap<&str, usize> = HashMap::new();
-    let mut changes: Vec<(usize, Change)> = Vec::new();
+    let mut changes: Vec<(usize, Option<Before>)> = Vec::new();
     for (i, job) in batch.iter().enumerate() {
         let a = &job.answer;
         let outcome = match current.get_mut(&a.id) {
@@ -502,11 +574,9 @@ fn judge(batch: &[Job], mut current: HashMap<String, Current>) -> Judged {
             }
             Some(c) if c.rev >= i64::from(a.rev) => Upsert::AlreadyNewer,
             Some(c) => {
-                if !c.complete && a.follow_up.is_some() {
-                    changes.push((i, Change::Completed));
-                }
+                let before = std::mem::replace(&mut c.before, state_of(a));
+                changes.push((i, Some(before)));
                 c.rev = i64::from(a.rev);
-                c.complete = a.follow_up.is_some();
                 latest.insert(&a.id, i);
                 Upsert::Stored
             }
@@ -518,10 +588,10 @@ fn judge(batch: &[Job], mut current: HashMap<String, Current>) -> Judged {
                         survey: a.survey.clone(),
                         respondent: a.respondent.clone(),
                         rev: i64::from(a.rev),
-                        complete: a.follow_up.is_some(),
+                        before: state_of(a),
                     },
                 );
-                changes.push((i, Change::Created));
+                changes.push((i, None));
                 latest.insert(&a.id, i);
                 Upsert::Stored
             }
@@ -550,9 +620,12 @@ impl Judged {
         self.changes
             .iter()
             .filter(|(i, _)| written.contains(batch[*i].answer.id.as_str()))
-            .flat_map(|&(i, change)| {
-                let a = &batch[i].answer;
-                a.webhooks.iter().filter_map(move |h| h.event(a, change))
+            .flat_map(|(i, before)| {
+                let a = &batch[*i].answer;
+                a.events
+                    .as_ref()
+                    .map(|make| (make.0)(a, before.as_ref()))
+                    .unwrap_or_default()
             })
             .collect()
     }
@@ -568,23 +641,48 @@ fn current_of_rows(rows: Vec<AnyRow>) -> Result<HashMap<String, Current>, sqlx::
                     survey: row.try_get(2)?,
                     respondent: row.try_get(3)?,
                     rev: row.try_get(4)?,
-                    complete: row.try_get::<i64, _>(5)? != 0,
+                    before: Before {
+                        complete: row.try_get::<i64, _>(5)? != 0,
+                        score: u8::try_from(row.try_get::<i64, _>(6)?).unwrap_or(0),
+                        class: row.try_get(7)?,
+                        band: row.try_get(8)?,
+                    },
                 },
             ))
         })
         .collect()
 }
 
-/// The same on PostgreSQL, where other collectors write too: the read locks
-/// the rows it finds, and the upsert says which rows were written.
+/// The same on PostgreSQL, where other collectors write too. Each id of the
+/// batch is locked first (a transaction-scoped advisory lock, taken in one
+/// order by every collector, so two never deadlock): a row lock alone cannot
+/// hold an answer that does not exist yet, and two collectors reading "new"
+/// for the same id at once would both judge it created, the second's
+/// follow-up then raising no `completed` event. The read that follows, a
+/// statement of its own, sees what the previous holder committed.
 async fn write_batch_postgres(
     connection: &mut AnyConnection,
     batch: &[Job],
 ) -> Result<(Vec<Upsert>, usize), sqlx::Error> {
     let statements = Statements::of(Backend::Postgres);
+    let ids = text_array(batch.iter().map(|j| j.answer.id.as_str()));
     let mut tx = connection.begin().await?;
+    // The batch's lock waits end before its earliest deadline (as on SQLite):
+    // a 503 never hides a commit made after it. (0 would mean "no limit".)
+    let wait = format!("{}ms", lock_wait(batch).as_millis().max(1));
+    sqlx::query(
+        "SELECT CAST(COUNT(pg_advisory_xact_lock(k)) AS BIGINT),
+            MIN(set_config('lock_timeout', $2, true)),
+            MIN(set_config('statement_timeout', $2, true))
+         FROM (SELECT DISTINCT hashtextextended(id, 0) AS k
+               FROM unnest($1::TEXT[]) AS id ORDER BY k) AS ids",
+    )
+    .bind(ids.clone())
+    .bind(wait)
+    .fetch_one(&mut *tx)
+    .await?;
     let rows = sqlx::query(&statements.read)
-        .bind(text_array(batch.iter().map(|j| j.answer.id.as_str())))
+        .bind(ids)
         .fetch_all(&mut *tx)
         .await?;
     let mut judged = judge(batch, current_of_rows(rows)?);
@@ -657,7 +755,7 @@ mod tests {
             reason_texts: None,
             other_text: None,
             at_millis: 1,
-            webhooks: Vec::new(),
+            events: None,
         };
         assert_eq!(kinds(&answer_row(&answer)), declared(&COLUMNS));
         let event = Event {
@@ -674,6 +772,30 @@ mod tests {
             json_array([answer_row(&answer)]).unwrap(),
             r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null]]"#
         );
+    }
+
+    #[test]
+    fn a_weakened_connection_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pulso.db");
+        rusqlite::Connection::open(&path).unwrap();
+        let connection = open_sqlite(&path).unwrap();
+        verify_durable(&connection).unwrap();
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .unwrap();
+        let e = verify_durable(&connection).unwrap_err().to_string();
+        assert!(e.contains("synchronous is 1"), "{e}");
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .unwrap();
+        connection
+            .pragma_update(None, "journal_mode", "DELETE")
+            .unwrap();
+        let e = verify_durable(&connection).unwrap_err().to_string();
+        assert!(e.contains("journal_mode is `delete`"), "{e}");
+        let memory = open_sqlite(Path::new(":memory:")).unwrap();
+        assert!(verify_durable(&memory).is_err());
     }
 
     #[test]

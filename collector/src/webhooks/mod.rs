@@ -17,7 +17,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::config::Secret;
-use crate::store::{EventRow, HookState, NewAnswer, Store, StoreError};
+use crate::store::{Before, Event, EventMaker, EventRow, HookState, NewAnswer, Store, StoreError};
 
 /// The header carrying the timestamp and HMAC-SHA256 of a delivery.
 pub const SIGNATURE_HEADER: &str = "Pulso-Signature";
@@ -70,66 +70,97 @@ pub enum Answers {
     /// Only once the follow-up is in: one event per answer, never for an
     /// answer left at its score.
     Completed,
-    /// Only the first event, when the score is in; no updates.
+    /// Only when the score is in; never for the follow-up.
     ScoreOnly,
 }
 
-/// What a stored revision changed, as far as webhooks care.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// The answer did not exist before.
-    Created,
-    /// The answer existed without a follow-up and now has one.
-    Completed,
+/// The events of every webhook of a site, as the store asks for them.
+pub fn event_maker(hooks: &[std::sync::Arc<Webhook>]) -> Option<EventMaker> {
+    if hooks.is_empty() {
+        return None;
+    }
+    let hooks = hooks.to_vec();
+    Some(EventMaker(std::sync::Arc::new(
+        move |a: &NewAnswer, before: Option<&Before>| {
+            hooks.iter().flat_map(|h| h.events(a, before)).collect()
+        },
+    )))
 }
 
-/// An event ready for the outbox.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Event {
-    /// Idempotency key: `SITE/WEBHOOK/ANSWER-ID/created|completed`; the same
-    /// change of the same answer always has the same key.
-    pub key: String,
-    pub site: String,
-    pub webhook: String,
-    pub answer_id: String,
-    /// `answer.created` or `answer.completed`.
-    pub kind: &'static str,
-    pub body: String,
-    pub created_at: i64,
+/// Which of an event's kinds, and its key's last part.
+enum Phase {
+    Created,
+    Completed {
+        update: bool,
+    },
+    /// The score moved to another class or band; the previous state.
+    Updated(Before),
 }
 
 impl Webhook {
-    /// The event this webhook is sent for `change` of answer `a`, if it wants one.
-    pub fn event(&self, a: &NewAnswer, change: Change) -> Option<Event> {
+    fn wants(&self, a: &NewAnswer, class: &str, band: &str) -> bool {
         let listed = |list: &[String], value: Option<&str>| {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
         };
-        if !(listed(&self.classes, Some(a.class))
-            && listed(&self.bands, Some(&a.band))
+        listed(&self.classes, Some(class))
+            && listed(&self.bands, Some(band))
             && listed(&self.surveys, Some(&a.survey))
-            && listed(&self.steps, a.step.as_deref()))
-        {
-            return None;
-        }
+            && listed(&self.steps, a.step.as_deref())
+    }
+
+    /// The events this webhook is sent when answer `a` is written over
+    /// `before` (`None`: `a` is new).
+    ///
+    /// A webhook hears of an answer once it passes its filters (in the form
+    /// its `answers` setting asks for). After that it follows the answer: a
+    /// score that moves to another class or band is an `answer.updated`
+    /// event (whether or not the new score passes the filters: the
+    /// receiver's first word must be corrected), and under `all` the
+    /// follow-up completes it. A webhook that never heard of the answer
+    /// hears of it as new when it starts to pass (a score changed from 9 to
+    /// 2 reaches a detractors' channel).
+    pub fn events(&self, a: &NewAnswer, before: Option<&Before>) -> Vec<Event> {
+        let wanted = self.wants(a, a.class, &a.band);
         let complete = a.follow_up.is_some();
-        let (phase, update) = match (self.answers, change) {
-            (Answers::All, Change::Created) => ("created", false),
-            (Answers::All, Change::Completed) => ("completed", true),
-            (Answers::Completed, _) if complete => ("completed", false),
-            (Answers::ScoreOnly, Change::Created) => ("created", false),
-            _ => return None,
+        let first = match self.answers {
+            Answers::All | Answers::ScoreOnly => Phase::Created,
+            Answers::Completed => Phase::Completed { update: false },
         };
-        let kind = if phase == "created" {
-            "answer.created"
-        } else {
-            "answer.completed"
+        let first_now = wanted && (self.answers != Answers::Completed || complete);
+        let told = before.filter(|b| {
+            self.wants(a, &b.class, &b.band) && (self.answers != Answers::Completed || b.complete)
+        });
+        let mut phases = Vec::new();
+        match told {
+            None if first_now => phases.push(first),
+            None => {}
+            Some(b) => {
+                if b.class != a.class || b.band != a.band {
+                    phases.push(Phase::Updated(b.clone()));
+                }
+                if self.answers == Answers::All && !b.complete && complete && wanted {
+                    phases.push(Phase::Completed { update: true });
+                }
+            }
+        }
+        phases
+            .into_iter()
+            .map(|phase| self.event(a, phase))
+            .collect()
+    }
+
+    fn event(&self, a: &NewAnswer, phase: Phase) -> Event {
+        let (kind, suffix) = match &phase {
+            Phase::Created => ("answer.created", "created".to_owned()),
+            Phase::Completed { .. } => ("answer.completed", "completed".to_owned()),
+            Phase::Updated(_) => ("answer.updated", format!("updated-{}", a.rev)),
         };
-        let key = format!("{}/{}/{}/{phase}", self.site, self.id, a.id);
+        let key = format!("{}/{}/{}/{suffix}", self.site, self.id, a.id);
         let body = match self.format {
-            Format::Json => self.json_body(a, &key, kind, update),
-            Format::Slack => self.slack_body(a, update),
+            Format::Json => self.json_body(a, &key, kind, &phase),
+            Format::Slack => self.slack_body(a, &phase),
         };
-        Some(Event {
+        Event {
             key,
             site: self.site.clone(),
             webhook: self.id.clone(),
@@ -137,17 +168,18 @@ impl Webhook {
             kind,
             body,
             created_at: a.at_millis,
-        })
+        }
     }
 
-    fn json_body(&self, a: &NewAnswer, key: &str, kind: &str, update: bool) -> String {
+    fn json_body(&self, a: &NewAnswer, key: &str, kind: &str, phase: &Phase) -> String {
         let props: serde_json::Value = serde_json::from_str(&a.props).unwrap_or_else(|_| json!({}));
         let reason_ids: Vec<&str> = a
             .reason_ids
             .as_deref()
             .map(|ids| ids.split(';').collect())
             .unwrap_or_default();
-        json!({
+        let update = !matches!(phase, Phase::Created | Phase::Completed { update: false });
+        let mut body = json!({
             "id": key,
             "type": kind,
             "update": update,
@@ -175,25 +207,28 @@ impl Webhook {
                 "user_id": a.user_id,
                 "props": props,
             },
-        })
-        .to_string()
+        });
+        if let Phase::Updated(b) = phase {
+            body["previous"] = json!({ "score": b.score, "class": b.class, "band": b.band });
+        }
+        body.to_string()
     }
 
     /// A message people read in a channel: score and class first, then what
     /// they said, where, who, and the way to the dashboard.
-    fn slack_body(&self, a: &NewAnswer, update: bool) -> String {
+    fn slack_body(&self, a: &NewAnswer, phase: &Phase) -> String {
         let class = match a.class {
             "detractor" => "Detractor",
             "passive" => "Passive",
             _ => "Promoter",
         };
+        let lead = match phase {
+            Phase::Updated(b) => format!("Update: score changed {} → {}. ", b.score, a.score),
+            Phase::Completed { update: true } => "Update, follow-up completed: ".into(),
+            _ => String::new(),
+        };
         let mut lines = vec![format!(
-            "{}*{class}: {}/10* on `{}`{}",
-            if update {
-                "Update, follow-up completed: "
-            } else {
-                ""
-            },
+            "{lead}*{class}: {}/10* on `{}`{}",
             a.score,
             slack_escape(&a.survey),
             a.step
@@ -387,69 +422,132 @@ mod tests {
             reason_texts: complete.then(|| "Late <delivery>; Other".into()),
             other_text: complete.then(|| "Box was wet & torn".into()),
             at_millis: 1_764_000_000_000,
-            webhooks: vec![],
+            events: None,
         }
+    }
+
+    fn before(a: &NewAnswer) -> Before {
+        Before {
+            score: a.score,
+            class: a.class.to_owned(),
+            band: a.band.clone(),
+            complete: a.follow_up.is_some(),
+        }
+    }
+
+    fn kinds(events: &[Event]) -> Vec<&str> {
+        events.iter().map(|e| e.kind).collect()
     }
 
     #[test]
     fn stages_follow_the_answers_setting() {
-        let (created, completed) = (Change::Created, Change::Completed);
         let scored = answer(2, "detractor", false);
         let done = answer(2, "detractor", true);
         let all = hook(Answers::All, Format::Json);
-        let first = all.event(&scored, created).unwrap();
-        assert_eq!(first.kind, "answer.created");
-        assert!(first.key.ends_with("/created"));
-        let second = all.event(&done, completed).unwrap();
-        assert_eq!(second.kind, "answer.completed");
-        let body: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+        let first = all.events(&scored, None);
+        assert_eq!(kinds(&first), ["answer.created"]);
+        assert!(first[0].key.ends_with("/created"));
+        let second = all.events(&done, Some(&before(&scored)));
+        assert_eq!(kinds(&second), ["answer.completed"]);
+        let body: serde_json::Value = serde_json::from_str(&second[0].body).unwrap();
         assert_eq!(body["update"], true);
         assert_eq!(body["answer"]["reason_ids"], json!(["late", "other"]));
         assert_eq!(body["answer"]["props"]["plan"], "pro");
+        assert!(
+            all.events(&done, Some(&before(&done))).is_empty(),
+            "a repeat"
+        );
 
         let only_done = hook(Answers::Completed, Format::Json);
-        assert_eq!(only_done.event(&scored, created), None);
-        let one = only_done.event(&done, completed).unwrap();
+        assert!(only_done.events(&scored, None).is_empty());
+        let one = only_done.events(&done, Some(&before(&scored)));
+        assert_eq!(kinds(&one), ["answer.completed"]);
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&one.body).unwrap()["update"],
+            serde_json::from_str::<serde_json::Value>(&one[0].body).unwrap()["update"],
             false
         );
-        assert!(
-            only_done.event(&done, created).is_some(),
+        assert_eq!(
+            kinds(&only_done.events(&done, None)),
+            ["answer.completed"],
             "complete at once"
         );
 
         let score_only = hook(Answers::ScoreOnly, Format::Json);
-        assert!(score_only.event(&scored, created).is_some());
-        assert_eq!(score_only.event(&done, completed), None);
+        assert_eq!(kinds(&score_only.events(&scored, None)), ["answer.created"]);
+        assert!(score_only.events(&done, Some(&before(&scored))).is_empty());
+    }
+
+    #[test]
+    fn a_score_that_changes_class_is_an_update_even_out_of_the_filter() {
+        let two = answer(2, "detractor", false);
+        let mut nine = answer(9, "promoter", false);
+        nine.band = "high".into();
+        nine.rev = 2;
+        // Told of the 2 (a detractor): the 9 corrects it, though the webhook
+        // only wants detractors.
+        for answers in [Answers::All, Answers::ScoreOnly] {
+            let h = hook(answers, Format::Json);
+            let events = h.events(&nine, Some(&before(&two)));
+            assert_eq!(kinds(&events), ["answer.updated"], "{answers:?}");
+            assert!(events[0].key.ends_with("/updated-2"));
+            let body: serde_json::Value = serde_json::from_str(&events[0].body).unwrap();
+            assert_eq!(
+                body["previous"],
+                json!({"score": 2, "class": "detractor", "band": "low"})
+            );
+            assert_eq!(body["answer"]["score"], 9);
+            assert_eq!(body["update"], true);
+        }
+        // Never told of the 9: the 2 is news, as a new answer would be.
+        let mut two_later = two.clone();
+        two_later.rev = 3;
+        for answers in [Answers::All, Answers::ScoreOnly] {
+            let h = hook(answers, Format::Json);
+            assert_eq!(
+                kinds(&h.events(&two_later, Some(&before(&nine)))),
+                ["answer.created"],
+                "{answers:?}"
+            );
+        }
+        // `completed` hears nothing before the follow-up, so nothing to correct.
+        let h = hook(Answers::Completed, Format::Json);
+        assert!(h.events(&nine, Some(&before(&two))).is_empty());
+        // A change within the class but across bands is an update too.
+        let mut three = two.clone();
+        three.band = "lowest".into();
+        let h = hook(Answers::All, Format::Json);
+        assert_eq!(
+            kinds(&h.events(&three, Some(&before(&two)))),
+            ["answer.updated"]
+        );
+        // Unwanted before and after: nothing.
+        let mut eight = nine.clone();
+        eight.score = 8;
+        eight.class = "passive";
+        assert!(h.events(&eight, Some(&before(&nine))).is_empty());
     }
 
     #[test]
     fn filters_select_answers() {
         let mut h = hook(Answers::All, Format::Json);
-        assert_eq!(
-            h.event(&answer(9, "promoter", false), Change::Created),
-            None
-        );
+        assert!(h.events(&answer(9, "promoter", false), None).is_empty());
         h.classes.clear();
         h.steps = vec!["signup".into()];
-        assert_eq!(
-            h.event(&answer(9, "promoter", false), Change::Created),
-            None
-        );
+        assert!(h.events(&answer(9, "promoter", false), None).is_empty());
         h.steps = vec!["checkout_done".into()];
         h.bands = vec!["low".into()];
-        assert!(
-            h.event(&answer(9, "promoter", false), Change::Created)
-                .is_some()
-        );
+        assert_eq!(h.events(&answer(9, "promoter", false), None).len(), 1);
     }
 
     #[test]
     fn slack_messages_escape_and_link() {
-        let e = hook(Answers::All, Format::Slack)
-            .event(&answer(2, "detractor", true), Change::Completed)
-            .unwrap();
+        let h = hook(Answers::All, Format::Slack);
+        let e = h
+            .events(
+                &answer(2, "detractor", true),
+                Some(&before(&answer(2, "detractor", false))),
+            )
+            .remove(0);
         let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
         let text = body["text"].as_str().unwrap();
         assert!(
@@ -461,6 +559,18 @@ mod tests {
         assert!(text.contains("*User:* u-42"), "{text}");
         assert!(text.contains("<https://pulso.example/dashboard/shop|Open the dashboard>"));
         assert_eq!(body["blocks"][0]["text"]["text"], text);
+
+        let mut nine = answer(9, "promoter", false);
+        nine.rev = 2;
+        let e = h
+            .events(&nine, Some(&before(&answer(2, "detractor", false))))
+            .remove(0);
+        let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Update: score changed 2 → 9. *Promoter: 9/10*"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ async fn history(stack: &Stack) -> u64 {
                 reason_texts: Some(text.into()),
                 other_text: None,
                 at_millis: now - (6 - w as i64) * week - (i as i64) * 3_600_000,
-                webhooks: Vec::new(),
+                events: None,
             };
             store.upsert(answer).await.unwrap();
         }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use pulso_e2e::{TOKEN, example_config, start_collector};
+use pulso_e2e::{Nginx, TOKEN, example_config, start_collector};
 
 use super::reliability::NO_LIMITS;
 use serde_json::{Value, json};
@@ -195,62 +195,14 @@ async fn a_database_restart_loses_no_acknowledged_answer() {
 /// other without a failed post.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_nginx_configuration_fronts_two_collectors_and_fails_over() {
-    let Some(nginx) = std::env::var_os("PULSO_E2E_NGINX") else {
-        eprintln!("skipped: nginx is not available (cargo xtask test installs it when root)");
-        return;
-    };
     let _turn = SERVER.lock().await;
     let database = fresh_database().await;
     let dir = config_dir(example_config("http://shop.test"));
     let (mut first, first_url) = start_collector(dir.path(), &database).await;
     let (_second, second_url) = start_collector(dir.path(), &database).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/deploy/nginx.conf"
-    ))
-    .unwrap();
-    let site: String = example
-        .replace("127.0.0.1:8081", first_url.trim_start_matches("http://"))
-        .replace("127.0.0.1:8082", second_url.trim_start_matches("http://"))
-        .replace(
-            "listen 443 ssl http2;",
-            &format!("listen 127.0.0.1:{port};"),
-        )
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(site.contains(&format!("listen 127.0.0.1:{port};")) && !site.contains("8081"));
-    let d = dir.path().display();
-    let conf = format!(
-        "user root; daemon off; pid {d}/nginx.pid; error_log {d}/nginx.log;\n\
-         events {{}}\nhttp {{\naccess_log off;\nclient_body_temp_path {d}/body;\n\
-         proxy_temp_path {d}/proxy;\nfastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\n\
-         scgi_temp_path {d}/scgi;\n{site}\n}}\n"
-    );
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let nginx = tokio::process::Command::new(nginx)
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _proxy = Stopped(nginx.id().unwrap());
-    let proxy = format!("http://127.0.0.1:{port}");
+    let nginx = Nginx::start(dir.path(), [&first_url, &second_url]).await;
+    let proxy = nginx.url.clone();
     let http = reqwest::Client::new();
-    pulso_e2e::eventually("nginx to answer", || async {
-        let r = http.get(format!("{proxy}/healthz")).send().await.ok()?;
-        (r.status() == 200).then_some(())
-    })
-    .await;
 
     let post = |n: u64| {
         let request = http
@@ -283,14 +235,65 @@ async fn the_example_nginx_configuration_fronts_two_collectors_and_fails_over() 
     assert_eq!(ids.len(), 40);
 }
 
-/// Stops nginx with SIGTERM when the test ends, however it ends: its master
-/// then stops its workers (SIGKILL would leave them running).
-struct Stopped(u32);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.0.to_string()])
-            .status();
+/// Two collectors race on the same answers: the score's revision reaches
+/// one, the follow-up's the other, at the same moment. The follow-up reaches
+/// the webhook for every answer: in a `completed` event, or in the `created`
+/// one when the follow-up's revision was stored first. (Before, both
+/// collectors could read "new", and the second's event, keyed `created`,
+/// was dropped as a duplicate: the follow-up never reached the webhook.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_collectors_raise_every_event() {
+    let _turn = SERVER.lock().await;
+    let database = fresh_database().await;
+    let dir = config_dir(
+        example_config("http://shop.test")
+            .replace("[sites.shop]", &format!("{NO_LIMITS}\n[sites.shop]"))
+            + "\n[[sites.shop.webhooks]]\nid = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+               secret = \"race-test-secret-0123456789\"\n",
+    );
+    let (_a, first) = start_collector(dir.path(), &database).await;
+    let (_b, second) = start_collector(dir.path(), &database).await;
+    let http = reqwest::Client::new();
+    let post = |collector: &str, body: Value| {
+        let request = http
+            .post(format!("{collector}/v1/responses"))
+            .json(&body)
+            .send();
+        async move {
+            let response = request.await.unwrap();
+            assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        }
+    };
+    let answers = 1..=150u64;
+    for round in answers.clone().collect::<Vec<_>>().chunks(30) {
+        let posts = round.iter().flat_map(|&n| {
+            let mut completed = answer(n, 2, 3);
+            completed["follow_up"] = json!({"kind": "open", "text": "Raced"});
+            [post(&first, answer(n, 1, 3)), post(&second, completed)]
+        });
+        futures_util::future::join_all(posts).await;
     }
+    let mut db = sqlx::PgConnection::connect(&database).await.unwrap();
+    let events: Vec<(String, String)> = sqlx::query_as("SELECT key, body FROM webhook_events")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    let events: HashMap<String, Value> = events
+        .into_iter()
+        .map(|(key, body)| (key, serde_json::from_str(&body).unwrap()))
+        .collect();
+    let mut lost = Vec::new();
+    for n in answers {
+        let key = |phase: &str| format!("shop/crm/00000000-0000-4000-8000-{n:012x}/{phase}");
+        let created = &events[&key("created")];
+        let told =
+            events.contains_key(&key("completed")) || created["answer"]["follow_up"] == "open";
+        if !told {
+            lost.push(n);
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "follow-ups that never reached the webhook: {lost:?}"
+    );
 }
