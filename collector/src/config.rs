@@ -24,12 +24,38 @@ pub struct Settings {
     /// address the collector listens on, see [`Settings::set_public_url`]).
     pub public_url: Option<String>,
     pub limits: Limits,
+    pub http: Http,
     pub sites: BTreeMap<String, Site>,
 }
 
+/// How the server treats connections and requests (`[server]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Http {
+    /// An answer gets its 2xx, or 503, within this (`answer_deadline`).
+    pub answer_deadline: Duration,
+    /// A client has this long to send a request's headers, counted from when
+    /// the connection starts waiting for them: also how long an idle
+    /// keep-alive connection stays open (`header_timeout`).
+    pub header_timeout: Duration,
+    /// Connections open at once; more wait in the listen queue (`max_connections`).
+    pub max_connections: usize,
+    /// On SIGTERM, requests in flight get this long to finish (`drain_timeout`).
+    pub drain_timeout: Duration,
+}
+
+impl Default for Http {
+    fn default() -> Http {
+        Http {
+            answer_deadline: crate::store::DEFAULT_DEADLINE,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Rate limits (`[server.limits]`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     /// Requests per second one client IP may make to the browser-facing API...
     pub per_ip_per_second: u32,
@@ -38,9 +64,11 @@ pub struct Limits {
     /// Answers per second one site may receive, from all its visitors together.
     pub per_site_per_second: u32,
     pub per_site_burst: u32,
-    /// Name clients by `X-Forwarded-For` / `Forwarded`: only behind a proxy
-    /// that sets them, or any client could pick its own address.
-    pub trust_proxy_headers: bool,
+    /// The reverse proxies in front of the collector. A request from one of
+    /// them names its client in `X-Forwarded-For`: the rightmost address
+    /// there that is not itself a trusted proxy. Any other request's client
+    /// is its peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Limits {
@@ -50,8 +78,58 @@ impl Default for Limits {
             per_ip_burst: 60,
             per_site_per_second: 500,
             per_site_burst: 5000,
-            trust_proxy_headers: false,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    per_ip_per_second: Option<u32>,
+    per_ip_burst: Option<u32>,
+    per_site_per_second: Option<u32>,
+    per_site_burst: Option<u32>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    /// Replaced by `trusted_proxies`; named only to say so.
+    trust_proxy_headers: Option<bool>,
+}
+
+impl RawLimits {
+    /// The limits, or the name and message of the field at fault.
+    fn check(self) -> Result<Limits, (&'static str, String)> {
+        if self.trust_proxy_headers.is_some() {
+            return Err((
+                "trust_proxy_headers",
+                "replaced by trusted_proxies = [\"10.0.0.0/8\", ...]: the addresses of your \
+                 proxies (a header from anyone else is not believed)"
+                    .into(),
+            ));
+        }
+        let defaults = Limits::default();
+        let mut trusted_proxies = Vec::new();
+        for text in &self.trusted_proxies {
+            let net = text
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    (
+                        "trusted_proxies",
+                        format!("`{text}` is not an address or CIDR block like 10.0.0.0/8"),
+                    )
+                })?;
+            trusted_proxies.push(net.trunc());
+        }
+        Ok(Limits {
+            per_ip_per_second: self.per_ip_per_second.unwrap_or(defaults.per_ip_per_second),
+            per_ip_burst: self.per_ip_burst.unwrap_or(defaults.per_ip_burst),
+            per_site_per_second: self
+                .per_site_per_second
+                .unwrap_or(defaults.per_site_per_second),
+            per_site_burst: self.per_site_burst.unwrap_or(defaults.per_site_burst),
+            trusted_proxies,
+        })
     }
 }
 
@@ -130,8 +208,12 @@ struct RawServer {
     database_url: Option<String>,
     assets_dir: Option<PathBuf>,
     public_url: Option<String>,
-    #[serde(default)]
-    limits: Limits,
+    /// `"2s"`, `"500ms"`.
+    answer_deadline: Option<String>,
+    header_timeout: Option<String>,
+    max_connections: Option<usize>,
+    drain_timeout: Option<String>,
+    limits: Option<RawLimits>,
 }
 
 #[derive(Deserialize)]
@@ -431,15 +513,87 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         );
     }
 
+    let server_error = |name: &str, message: String| {
+        let path = [PathSeg::Key("server".into()), PathSeg::Key(name.into())];
+        error(offset_of(text, &path), format!("server.{name}"), message)
+    };
+    let limits = match raw.server.limits {
+        None => Limits::default(),
+        Some(raw_limits) => raw_limits.check().map_err(|(name, message)| {
+            let path = [
+                PathSeg::Key("server".into()),
+                PathSeg::Key("limits".into()),
+                PathSeg::Key(name.into()),
+            ];
+            error(
+                offset_of(text, &path),
+                format!("server.limits.{name}"),
+                message,
+            )
+        })?,
+    };
+    let defaults = Http::default();
+    let duration =
+        |name: &str, value: Option<String>, default: Duration, min: Duration, max: Duration| {
+            match value {
+                None => Ok(default),
+                Some(text) => parse_duration(&text)
+                    .filter(|d| (min..=max).contains(d))
+                    .ok_or_else(|| {
+                        server_error(
+                            name,
+                            format!(
+                                "`{text}` is not a duration between {} ms and {} s, like \"2s\"",
+                                min.as_millis(),
+                                max.as_secs()
+                            ),
+                        )
+                    }),
+            }
+        };
+    let http = Http {
+        answer_deadline: duration(
+            "answer_deadline",
+            raw.server.answer_deadline,
+            defaults.answer_deadline,
+            Duration::from_millis(100),
+            Duration::from_secs(30),
+        )?,
+        header_timeout: duration(
+            "header_timeout",
+            raw.server.header_timeout,
+            defaults.header_timeout,
+            Duration::from_millis(100),
+            Duration::from_secs(300),
+        )?,
+        drain_timeout: duration(
+            "drain_timeout",
+            raw.server.drain_timeout,
+            defaults.drain_timeout,
+            Duration::ZERO,
+            Duration::from_secs(300),
+        )?,
+        max_connections: match raw.server.max_connections {
+            Some(n) if !(1..=1_000_000).contains(&n) => {
+                return Err(server_error(
+                    "max_connections",
+                    "between 1 and 1000000".into(),
+                ));
+            }
+            n => n.unwrap_or(defaults.max_connections),
+        },
+    };
+
     Ok(Settings {
         listen,
         public_url,
+        http,
         database_url: raw
             .server
             .database_url
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
         assets_dir: raw.server.assets_dir.unwrap_or_else(|| "assets".into()),
-        limits: raw.server.limits,
+        limits,
         sites,
     })
 }
@@ -501,10 +655,7 @@ fn webhook(
     }
     let give_up_after = match raw.give_up_after {
         None => webhooks::DEFAULT_GIVE_UP_AFTER,
-        Some(text) => text
-            .parse::<jiff::SignedDuration>()
-            .ok()
-            .and_then(|d| Duration::try_from(d).ok())
+        Some(text) => parse_duration(&text)
             .filter(|d| *d >= Duration::from_secs(1) && *d <= Duration::from_secs(30 * 86400))
             .ok_or((
                 "give_up_after",
@@ -525,6 +676,13 @@ fn webhook(
         give_up_after,
         dashboard_url: format!("{public_url}/dashboard/{site}"),
     })
+}
+
+/// `"24h"`, `"90m"`, `"2 days"`, `"500ms"`: a duration as people write it.
+fn parse_duration(text: &str) -> Option<Duration> {
+    text.parse::<jiff::SignedDuration>()
+        .ok()
+        .and_then(|d| Duration::try_from(d).ok())
 }
 
 /// `sites.shop.surveys[0].bands[1]`: a path as people read it.

@@ -8,6 +8,7 @@ pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod report;
+pub mod server;
 pub mod store;
 pub mod webhooks;
 
@@ -18,7 +19,8 @@ use tokio::net::TcpListener;
 pub use http::{AppState, app, app_with};
 
 /// Serves the collector on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish; delivers webhook events meanwhile.
+/// in-flight requests finish (for at most the configured drain timeout);
+/// delivers webhook events meanwhile.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -32,11 +34,8 @@ pub async fn serve(
         )
         .run(),
     );
-    // Peer addresses feed the per-IP rate limit.
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let http = state.settings().http.clone();
+    let served = server::run(listener, app(state), &http, shutdown).await;
     // A delivery cut short is sent again when its claim runs out.
     worker.abort();
     served

@@ -124,7 +124,7 @@ async fn run(command: Command) -> Result<(), Error> {
 }
 
 async fn serve(mut settings: Settings) -> Result<(), Error> {
-    let store = Store::open(&settings.database_url).await?;
+    let store = Store::open_with(&settings.database_url, settings.http.answer_deadline).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let addr = listener.local_addr()?;
     if settings.public_url.is_none() {

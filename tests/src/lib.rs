@@ -195,6 +195,80 @@ impl Drop for Receiver {
     }
 }
 
+/// The shipped nginx configuration (`examples/deploy/nginx.conf`, on a free
+/// loopback port and without TLS) in front of two collectors (or one named
+/// twice), run from `dir`; stopped when dropped.
+pub struct Nginx {
+    pub url: String,
+    pid: u32,
+}
+
+impl Nginx {
+    pub async fn start(dir: &std::path::Path, upstreams: [&str; 2]) -> Nginx {
+        let port = free_port();
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/deploy/nginx.conf"
+        ))
+        .expect("the example nginx configuration");
+        let site: String = example
+            .replace("127.0.0.1:8081", upstreams[0].trim_start_matches("http://"))
+            .replace("127.0.0.1:8082", upstreams[1].trim_start_matches("http://"))
+            .replace(
+                "listen 443 ssl http2;",
+                &format!("listen 127.0.0.1:{port};"),
+            )
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(site.contains(&format!("listen 127.0.0.1:{port};")) && !site.contains("8081"));
+        let d = dir.display();
+        let conf = format!(
+            "user root; daemon off; pid {d}/nginx.pid; error_log {d}/nginx.log;\n\
+             events {{}}\nhttp {{\naccess_log off;\nclient_body_temp_path {d}/body;\n\
+             proxy_temp_path {d}/proxy;\nfastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\n\
+             scgi_temp_path {d}/scgi;\n{site}\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
+        // Not skipped where nginx is missing: `cargo xtask test` installs it.
+        let child = Command::new(var("PULSO_E2E_NGINX"))
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let nginx = Nginx {
+            url: format!("http://127.0.0.1:{port}"),
+            pid: child.id().expect("nginx runs"),
+        };
+        let http = reqwest::Client::new();
+        eventually("nginx to answer", || async {
+            let r = http
+                .get(format!("{}/healthz", nginx.url))
+                .send()
+                .await
+                .ok()?;
+            (r.status() == 200).then_some(())
+        })
+        .await;
+        nginx
+    }
+}
+
+/// SIGTERM, however the test ends: nginx's master then stops its workers
+/// (SIGKILL would leave them running).
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+    }
+}
+
 /// Starts `pulso serve` on a free port with the configuration in `dir` and the
 /// database at `database_url`; returns the process and its address.
 pub async fn start_collector(dir: &std::path::Path, database_url: &str) -> (Child, String) {
@@ -298,7 +372,44 @@ fn test_pages(collector: &str) -> axum::Router {
         page(blocked, collector, ""),
         page(spy, collector, ""),
     );
+    // The time-to-visible benchmark's two pages: each records in
+    // `window.visibleAt` when its card is first laid out, on the page's own
+    // clock (from navigation start), and asks for its card at once: the same
+    // moment for both, the configuration fetch included.
+    let poll = |tag: &str| {
+        format!(
+            "<script>(function poll() {{ const h = document.querySelector('{tag}'); \
+             const c = h && h.shadowRoot && h.shadowRoot.querySelector('.card'); \
+             if (c && c.getBoundingClientRect().height > 0) window.visibleAt = performance.now(); \
+             else requestAnimationFrame(poll); }})();</script>"
+        )
+    };
+    let visible_pulso = page(
+        &format!(
+            "{}<script>window.pulso=window.pulso||function(){{(pulso.q=pulso.q||[]).push(arguments)}};\
+             pulso('track', 'checkout_done', {{total: 30}});</script>",
+            poll("pulso-survey")
+        ),
+        collector,
+        "",
+    );
+    let visible_plain = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>test page</title>{}\
+         <script src=\"/t/plain-card.js\"></script><script>plainCard({}, 'shop', {});</script></head>\
+         <body><h1>A page</h1><p>Some text of the host page.</p></body></html>",
+        poll("plain-survey"),
+        serde_json::to_string(collector).expect("a string"),
+        serde_json::to_string(include_str!("../../widget/src/card.css")).expect("a string"),
+    );
     axum::Router::new()
+        .route(
+            "/t/visible/pulso",
+            axum::routing::get(move || async move { Html(visible_pulso) }),
+        )
+        .route(
+            "/t/visible/plain",
+            axum::routing::get(move || async move { Html(visible_plain) }),
+        )
         .route(
             "/t/{*path}",
             axum::routing::get(move || async move { Html(plain) }),
@@ -637,6 +748,16 @@ pub async fn axe_violations(client: &Client) -> Vec<String> {
         .await
         .expect("run axe-core");
     serde_json::from_value(result).expect("a list of violations")
+}
+
+/// The `localStorage` key under which the loader of `collector` keeps `name`
+/// (`rid`, `t`, `outbox`, `answered`) for the shop.
+pub fn storage_key(collector: &str, name: &str) -> String {
+    let _ = collector;
+    match name {
+        "t" | "answered" => format!("pulso.{name}.shop"),
+        _ => format!("pulso.{name}"),
+    }
 }
 
 /// Marks this browser as one that answered on the shop before (its next survey

@@ -15,7 +15,7 @@ pub fn run() -> Result {
     let soffice = tools::libreoffice()?;
     // The PostgreSQL backend's suites and the two-collector test run on it.
     let postgres = crate::postgres::Server::start()?;
-    let nginx = tools::nginx();
+    let nginx = tools::nginx()?;
 
     // Headless Chromium leaves temp profiles behind when a test dies: keep them in target/.
     let tmp = target_dir().join("tmp");
@@ -62,6 +62,9 @@ pub fn run() -> Result {
 
     let built = assets::build();
     let assets_ok = built.is_ok();
+    if let Ok(built) = &built {
+        step("size budgets", crate::size::check(built));
+    }
     step("widget build", built.map(|_| ()));
     step(
         "collector build",
@@ -70,14 +73,10 @@ pub fn run() -> Result {
 
     // Unit, integration and end-to-end tests (the e2e crate finds the collector,
     // the assets and chromedriver through these variables).
-    let mut workspace = cargo();
-    if let Some(nginx) = &nginx {
-        workspace.env("PULSO_E2E_NGINX", nginx);
-    }
     step(
         "tests",
         exec(
-            workspace
+            cargo()
                 .args([
                     "test",
                     "--workspace",
@@ -94,6 +93,7 @@ pub fn run() -> Result {
                 .env("PULSO_E2E_SOFFICE", &soffice)
                 .env("PULSO_E2E_POSTGRES", &postgres.url)
                 .env("PULSO_E2E_POSTGRES_RESTART", postgres.restart_command())
+                .env("PULSO_E2E_NGINX", &nginx)
                 .env("TMPDIR", &tmp),
         ),
     );
@@ -110,6 +110,8 @@ pub fn run() -> Result {
                     "pulso-widget",
                     "--test",
                     "api",
+                    "--test",
+                    "ingest",
                     "--test",
                     "webhooks",
                     "--test",

@@ -224,23 +224,18 @@ pub fn apt_install(what: &str, packages: &[&str]) -> Result {
     )
 }
 
-/// nginx, for the test of the example reverse-proxy configuration: installed
-/// when root, else `None` and that test is skipped with a note (the issue asks
-/// for it where Debian's nginx can be had).
-pub fn nginx() -> Option<PathBuf> {
+/// nginx, for the tests of the example reverse-proxy configuration
+/// (failover, forged client addresses): installed when root, else the test
+/// run stops and says what to install.
+pub fn nginx() -> Result<PathBuf> {
     let found = || {
         on_path("nginx").or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.exists()))
     };
     if let Some(nginx) = found() {
-        return Some(nginx);
+        return Ok(nginx);
     }
-    match apt_install("the reverse-proxy test runs nginx", &["nginx"]) {
-        Ok(()) => found(),
-        Err(e) => {
-            eprintln!("note: {e}; the nginx test is skipped");
-            None
-        }
-    }
+    apt_install("the reverse-proxy tests run nginx", &["nginx"])?;
+    found().ok_or_else(|| "nginx installed but not found on PATH or in /usr/sbin".into())
 }
 
 /// LibreOffice without a GUI (`soffice`): the export test opens a CSV in it.

@@ -8,6 +8,8 @@ mod adaptive;
 mod accessibility;
 // Nothing acknowledged is lost: SIGKILL under load, database outages, the outbox.
 mod reliability;
+// What a page passes in never costs an answer; a refused answer is never silent.
+mod context;
 // The analysts' side: the dashboard shows answers made in the widget.
 mod analysts;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
@@ -16,5 +18,7 @@ mod webhooks;
 mod triggers;
 // Scale-out: two collector processes on one PostgreSQL database.
 mod scale_out;
+// Behind nginx: forged X-Forwarded-For headers count as the client's own address.
+mod proxy;
 // Benchmark (ignored by cargo test; cargo xtask bench runs it): time to a visible card.
 mod bench;

@@ -166,6 +166,7 @@ async fn a_database_outage_loses_nothing_and_the_browser_delivers_later() {
         let mut outage_answers = Vec::new();
         for n in 0..5 {
             let a = answer(900 + n);
+            let started = std::time::Instant::now();
             let r = http
                 .post(format!("{collector}/v1/responses"))
                 .json(&a)
@@ -173,6 +174,9 @@ async fn a_database_outage_loses_nothing_and_the_browser_delivers_later() {
                 .await;
             let status = r.expect("an answer, not a hang").status();
             assert_eq!(status, 503, "during the outage");
+            // The default deadline of 2 s, with room for a busy machine.
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(3), "503 after {took:?}");
             outage_answers.push(a["id"].as_str().unwrap().to_owned());
         }
         let ready = http
@@ -455,4 +459,113 @@ async fn a_failed_card_load_is_tried_again() {
         assert_eq!(wasm, 2, "the failed fetch, then the one that worked");
     })
     .await;
+}
+
+/// Opens a connection to `address` and sends the start of a request whose
+/// headers never end, as a slow (or hostile) client does.
+async fn half_sent(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    socket
+        .write_all(b"POST /v1/responses HTTP/1.1\r\nHost: pulso\r\nContent-Type: appl")
+        .await
+        .unwrap();
+    socket
+}
+
+/// Whether the server closes `socket` (end of stream or a reset) within the
+/// test's patience; whatever it writes first (a 408, say) is read past.
+async fn closed_by_server(socket: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 1024];
+    tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Slow clients cannot hold the collector: fifty connections trickling a
+/// request's headers are closed at the header timeout while others are
+/// answered; a keep-alive connection left idle is closed too; and past the
+/// connection cap, a new connection waits for a free place rather than being
+/// served beyond it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_closed_and_others_still_answered() {
+    let stack = Stack::start_with(&format!(
+        "header_timeout = \"2s\"\nmax_connections = 60\n{NO_LIMITS}"
+    ))
+    .await;
+    let address = stack.collector.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        slow.push(half_sent(&address).await);
+    }
+    let health = reqwest::get(format!("{}/healthz", stack.collector))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "answered beside fifty slow clients");
+    for (i, socket) in slow.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(socket).await,
+            "slow connection {i} was never closed"
+        );
+    }
+
+    // An idle keep-alive connection: one request answered, then silence.
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: pulso\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(
+            closed_by_server(&mut socket).await,
+            "an idle keep-alive connection stayed open"
+        );
+    }
+
+    // At the cap: sixty slow connections hold every place; a request waits
+    // until the header timeout frees them, then is answered.
+    let mut held = Vec::new();
+    for _ in 0..60 {
+        held.push(half_sent(&address).await);
+    }
+    let url = format!("{}/healthz", stack.collector);
+    let waiting = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status()) });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "served beyond the connection cap");
+    assert_eq!(waiting.await.unwrap().unwrap(), 200);
+    drop(held);
+}
+
+/// SIGTERM while slow clients hold connections that will never finish: the
+/// collector stops within its drain timeout rather than waiting for them
+/// (before, fifty half-sent requests kept it alive past 30 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_is_not_held_by_half_sent_requests() {
+    let mut stack = Stack::start_with(&format!(
+        "header_timeout = \"120s\"\ndrain_timeout = \"2s\"\n{NO_LIMITS}"
+    ))
+    .await;
+    let address = stack.collector.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        slow.push(half_sent(&address).await);
+    }
+    // A request in flight is still answered as the drain begins.
+    let health = reqwest::get(format!("{}/healthz", stack.collector))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    // `terminate` fails the test unless the process exits within 10 s.
+    let status = stack.terminate().await;
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    drop(slow);
 }
