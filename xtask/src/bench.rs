@@ -137,13 +137,14 @@ pub fn run_all(answers: u64) -> Result {
             "MISSED"
         },
     );
+    let decode = decode_section(&bin)?;
     let bytes = crate::bench_ingest::bytes_section()?;
     let ingest = crate::bench_ingest::ingest_section(&bin)?;
     let visible = crate::bench_ingest::visible_section()?;
     let text = format!(
         "# Benchmark results\n\n\
          Written by `cargo xtask bench {answers}` on {}, in one run.\n\n\
-         Machine: {}.\n\n{ingest}\n{visible}\n{bytes}\n\
+         Machine: {}.\n\n{ingest}\n{decode}\n{visible}\n{bytes}\n\
          ## Exports and the report over {answers} answers\n\n\
          Each task runs in its own process over the same SQLite file; \"vs. reading the rows\" is its \
          rate divided by the rate of a process that only reads the same rows from the database in the \
@@ -158,6 +159,43 @@ pub fn run_all(answers: u64) -> Result {
     std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     println!("{text}");
     Ok(())
+}
+
+/// The cost of the worst body a client may send against a normal answer's,
+/// through ingest's I/O-free steps (one process, alternating rounds).
+fn decode_section(bin: &Path) -> Result<String> {
+    eprintln!("$ pulso-bench decode");
+    let out = Command::new(bin)
+        .arg("decode")
+        .output()
+        .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pulso-bench decode failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let get = |key| field(&line, key).ok_or(format!("no {key} in the decode output"));
+    let (normal, worst) = (get("normal_us")?, get("worst_us")?);
+    Ok(format!(
+        "## Decoding a worst-case body
+
+\
+         Ingest's steps before any I/O (decode, clean, validate, the row to store), median of \
+         seven alternating rounds in one process: a normal answer ({:.0} bytes) against the \
+         largest body a client may send, {:.0} bytes of {:.0} props (the decoder keeps 32 and \
+         skips the rest unread).\n\n\
+         | body | µs per body | vs. a normal answer |\n|---|---:|---:|\n\
+         | normal answer | {normal:.2} | 1.0 |\n\
+         | 64 KiB of props | {worst:.1} | {:.0} |\n\n\
+         Per byte, the worst body costs {:.2}× what a normal answer does (work linear in the body).\n",
+        get("normal_bytes")?,
+        get("worst_bytes")?,
+        get("worst_props")?,
+        worst / normal,
+        (worst / get("worst_bytes")?) / (normal / get("normal_bytes")?),
+    ))
 }
 
 /// Today (UTC) from `date`: xtask keeps its dependencies few.

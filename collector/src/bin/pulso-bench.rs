@@ -8,6 +8,9 @@
 //!   pulso-bench serve DB_URL       the collector (limits off) plus `POST /bench/noop`, an
 //!                                  endpoint that answers like ingest and does nothing, on one
 //!                                  port; prints `listening on http://ADDR`, runs until killed
+//!   pulso-bench decode             the ingest's I/O-free steps (decode, clean, validate)
+//!                                  on a normal answer and on a worst-case 64 KiB body of
+//!                                  ~7,300 props, in alternating rounds; microseconds per body
 //!   pulso-bench load URL PATH CONCURRENCY LIMIT
 //!                                  the load generator: CONCURRENCY clients post answers with
 //!                                  keep-alive to URL/PATH for LIMIT ("5s") or LIMIT answers;
@@ -32,6 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("serve") => return serve(args.get(1).ok_or("serve needs DB_URL")?).await,
         Some("load") => return load(&args[1..]).await,
+        Some("decode") => return decode(),
         _ => {}
     }
     let (mode, db) = match args.as_slice() {
@@ -197,16 +201,61 @@ async fn serve(database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
             axum::Json(serde_json::json!({"id": "noop", "rev": 1, "stored": true}))
         }),
     );
+    let http = state.settings().http.clone();
     let app = collector::app_with(state, noop);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);
     use std::io::Write;
     std::io::stdout().flush()?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .await?;
+    // The collector's own accept loop (timeouts, connection cap), as shipped.
+    collector::server::run(listener, app, &http, std::future::pending()).await?;
+    Ok(())
+}
+
+/// Decode, clean and validate, as ingest does before any I/O, on a normal
+/// answer and on the worst body a client may send (64 KiB of props), in
+/// alternating rounds; prints the median microseconds per body of each.
+fn decode() -> Result<(), Box<dyn std::error::Error>> {
+    let settings = parse("pulso.toml", include_str!("../../../examples/pulso.toml"))?;
+    let site = &settings.sites[SITE];
+    let normal = br#"{"id":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","rev":1,"site":"shop","survey":"checkout_nps","respondent":"r-1","score":2,"step":"checkout_done","page":"/done","locale":"en","props":{"plan":"pro","total":24}}"#.to_vec();
+    let head = r#"{"id":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","rev":1,"site":"shop","survey":"checkout_nps","respondent":"r-1","score":2,"step":"checkout_done","locale":"en","props":{"#;
+    let mut worst = head.to_owned();
+    let mut keys = 0;
+    while worst.len() + 16 < collector::http::MAX_BODY_BYTES {
+        worst.push_str(&format!("\"{keys}\":0,"));
+        keys += 1;
+    }
+    worst.pop();
+    worst.push_str("}}");
+    let worst = worst.into_bytes();
+    let per_body = |body: &[u8], n: u32| {
+        let started = Instant::now();
+        for _ in 0..n {
+            let answer = collector::http::decode_answer(std::hint::black_box(body))
+                .map_err(|e| e.message)
+                .expect("the bench bodies decode");
+            std::hint::black_box(collector::http::prepare(site, answer).is_ok());
+        }
+        started.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+    };
+    let (mut normals, mut worsts) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        normals.push(per_body(&normal, 20_000));
+        worsts.push(per_body(&worst, 200));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (normal_us, worst_us) = (median(&mut normals), median(&mut worsts));
+    println!(
+        "{}",
+        serde_json::json!({
+            "mode": "decode", "seconds": 0, "normal_us": normal_us, "worst_us": worst_us,
+            "worst_bytes": worst.len(), "worst_props": keys, "normal_bytes": normal.len(),
+        })
+    );
     Ok(())
 }
 

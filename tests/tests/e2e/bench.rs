@@ -1,55 +1,40 @@
 //! The benchmark of time to a visible card (`cargo xtask bench` runs it; it is
-//! ignored by `cargo test`): from `pulso('track', ...)` to the card's first
-//! paint-ready box, next to a plain-JS card of the same first screen on the
-//! same page, warm (HTTP cache filled) and cold (a new browser each time).
+//! ignored by `cargo test`): from the start of a page that asks for a card at
+//! once (`pulso('track', ...)` queued in the page's head) to the card's first
+//! laid-out box, next to a plain-JS card of the same first screen asked for
+//! at the same moment on the same kind of page. Both clocks start at the
+//! page's navigation, so each pays for its own scripts and its configuration
+//! fetch. Warm (HTTP cache filled) and cold (a new browser each time).
 //! Writes medians in milliseconds as JSON to `PULSO_BENCH_OUT`.
 
 use fantoccini::Client;
-use pulso_e2e::{Stack, with_browser};
+use pulso_e2e::{Stack, eventually, storage_key, with_browser};
 use serde_json::{Value, json};
 
-const CARD_CSS: &str = include_str!("../../../widget/src/card.css");
 const WARM: usize = 15;
 const COLD: usize = 20;
 
-/// Milliseconds from `start` to a visible `.card` in the shadow root of `tag`.
-async fn measure(client: &Client, start: &str, tag: &str) -> f64 {
-    let script = format!(
-        "const done = arguments[arguments.length - 1];
-         const visible = () => {{
-           const host = document.querySelector('{tag}');
-           const card = host && host.shadowRoot && host.shadowRoot.querySelector('.card');
-           return card && card.getBoundingClientRect().height > 0;
-         }};
-         const t0 = performance.now();
-         {start};
-         (function poll() {{ visible() ? done(performance.now() - t0) : requestAnimationFrame(poll); }})();"
-    );
-    let ms = client
-        .execute_async(&script, vec![])
-        .await
-        .expect("measure");
-    ms.as_f64().expect("a number of milliseconds")
-}
-
-/// Loads the page with both cards' scripts ready, the survey history cleared.
-async fn ready(client: &Client, page: &str) {
-    client.goto(page).await.unwrap();
+/// Loads `page` with the shop's survey history cleared, and returns when its
+/// card was first visible, in milliseconds from the navigation's start.
+async fn measure(client: &Client, stack_shop: &str, collector: &str, page: &str) -> f64 {
+    // The history lives on the shop's origin: cleared from a blank page there.
+    client.goto(&format!("{stack_shop}/t/blank")).await.unwrap();
     client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             localStorage.removeItem('pulso.t.shop');
-             const s = document.createElement('script');
-             s.src = '/t/plain-card.js';
-             document.head.append(s);
-             (function wait() {
-               window.plainCard && typeof pulso == 'function' && !pulso.q
-                 ? done() : setTimeout(wait, 10);
-             })();",
-            vec![],
+        .execute(
+            "localStorage.removeItem(arguments[0])",
+            vec![storage_key(collector, "t").into()],
         )
         .await
         .unwrap();
+    client.goto(page).await.unwrap();
+    eventually("the card to be visible", || async {
+        let at = client
+            .execute("return window.visibleAt", vec![])
+            .await
+            .ok()?;
+        at.as_f64()
+    })
+    .await
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -62,26 +47,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn bench_time_to_visible() {
     let out = std::env::var("PULSO_BENCH_OUT").expect("PULSO_BENCH_OUT");
     let stack = Stack::start().await;
-    let page = format!("{}/t/bench/page", stack.shop);
-    let pulso = "pulso('track', 'checkout_done', {total: 30})".to_owned();
-    let plain = format!(
-        "plainCard('{}', 'shop', {})",
-        stack.collector,
-        serde_json::to_string(CARD_CSS).unwrap()
-    );
+    let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
+    let pages = [
+        format!("{shop}/t/visible/pulso"),
+        format!("{shop}/t/visible/plain"),
+    ];
 
-    // Warm: one browser, the page loaded again before each sample.
-    let (page_w, pulso_w, plain_w) = (page.clone(), pulso.clone(), plain.clone());
+    // Warm: one browser; the first round fills the cache.
     let warm: Value = {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let (shop, collector, pages) = (shop.clone(), collector.clone(), pages.clone());
         with_browser(move |client| async move {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for n in 0..=WARM {
-                ready(&client, &page_w).await;
-                let ours = measure(&client, &pulso_w, "pulso-survey").await;
-                ready(&client, &page_w).await;
-                let theirs = measure(&client, &plain_w, "plain-survey").await;
-                // The first round fills the cache.
+                let ours = measure(&client, &shop, &collector, &pages[0]).await;
+                let theirs = measure(&client, &shop, &collector, &pages[1]).await;
                 if n > 0 {
                     a.push(ours);
                     b.push(theirs);
@@ -93,18 +73,14 @@ async fn bench_time_to_visible() {
         rx.await.unwrap()
     };
 
-    // Cold: a new browser (empty cache) for every sample.
+    // Cold: a new browser (empty cache) for every sample, the two alternating.
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..COLD {
-        for (start, tag, into) in [
-            (&pulso, "pulso-survey", &mut a),
-            (&plain, "plain-survey", &mut b),
-        ] {
+        for (page, into) in [(&pages[0], &mut a), (&pages[1], &mut b)] {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let (page, start) = (page.clone(), start.clone());
+            let (shop, collector, page) = (shop.clone(), collector.clone(), page.clone());
             with_browser(move |client| async move {
-                ready(&client, &page).await;
-                let _ = tx.send(measure(&client, &start, tag).await);
+                let _ = tx.send(measure(&client, &shop, &collector, &page).await);
             })
             .await;
             into.push(rx.await.unwrap());
