@@ -19,11 +19,13 @@ pub struct Answer {
     /// Client-made UUID; the idempotency key of the answer.
     pub id: String,
     /// Revision of this answer, from 1; a lower or equal revision never overwrites.
+    #[serde(deserialize_with = "integral")]
     pub rev: u32,
     pub site: String,
     pub survey: String,
     /// Random id the browser keeps for the respondent (no cookie).
     pub respondent: String,
+    #[serde(deserialize_with = "integral")]
     pub score: u8,
     /// Funnel step that made the survey due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,8 +35,14 @@ pub struct Answer {
     pub page: Option<String>,
     /// Locale the survey was shown in.
     pub locale: String,
+    /// The site's user id for an identified visitor (`pulso('identify', ID)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// HMAC-SHA256 of `user_id` keyed with the site's identity secret, in hex,
+    /// computed by the site's backend (`pulso('identify', ID, TRAITS, {hash})`):
+    /// with a secret configured, only a user id whose hash matches is trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
     /// Properties given with the funnel step (`pulso('track', STEP, PROPS)`):
     /// at most 32, names of letters, digits, `-` and `_`, values booleans,
     /// finite numbers or texts of at most 500 characters. What does not fit is
@@ -49,6 +57,38 @@ pub struct Answer {
     pub first_survey: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
+}
+
+/// A whole number as JSON may write it: `7`, or `7.0` (JSON has one kind of
+/// number, and `7.0` is the integer 7 to JSON Schema as to JavaScript).
+fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct Whole<T>(std::marker::PhantomData<T>);
+    impl<T: TryFrom<u64>> serde::de::Visitor<'_> for Whole<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a whole number in range")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+            T::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+            u64::try_from(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+            if v.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&v) {
+                self.visit_u64(v as u64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(Whole(std::marker::PhantomData))
 }
 
 /// A scalar property value.
@@ -330,6 +370,7 @@ mod tests {
             page: Some("/done".into()),
             locale: "en".into(),
             user_id: None,
+            user_hash: None,
             props: Props::new(),
             first_survey: None,
             follow_up: None,

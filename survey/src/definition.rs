@@ -5,7 +5,7 @@ use crate::SmallMap;
 use serde::{Deserialize, Serialize};
 
 use crate::band::{Band, OTHER, check_partition, default_bands};
-use crate::trigger::{Condition, Theme, UrlRule};
+use crate::trigger::{Condition, Target, Theme, UrlRule};
 
 /// One NPS survey: where it is asked, in which words, and how scores are banded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,13 +32,13 @@ pub struct Survey {
     #[serde(default)]
     pub shuffle_reasons: bool,
     /// Pages that make this survey due, also on single-page-app navigation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub urls: Vec<UrlRule>,
-    /// `urls` as anchored regular expressions over the path, the form the
-    /// loader runs; filled by [`Survey::with_patterns`] for the client
-    /// configuration, never written in `pulso.toml`.
+    /// `urls` as one anchored regular expression over the path (`(?!)`, which
+    /// matches nothing, without rules), the form the loader runs; filled by
+    /// [`Survey::for_client`], never written in `pulso.toml`.
     #[serde(default)]
-    pub patterns: Vec<String>,
+    pub pattern: String,
     /// Seconds between the trigger and the card; leaving the page cancels it.
     #[serde(default)]
     pub delay_seconds: u32,
@@ -55,8 +55,19 @@ pub struct Survey {
     #[serde(default)]
     pub priority: i32,
     /// Targeting: every condition must hold.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<Condition>,
+    /// `when` compiled for the loader ([`Condition::compile`]); filled by
+    /// [`Survey::for_client`], never written in `pulso.toml`.
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    /// `recontact_days` and `dismiss_days` in milliseconds, as the loader
+    /// compares them; filled by [`Survey::for_client`], never written in
+    /// `pulso.toml`.
+    #[serde(default)]
+    pub recontact_ms: u64,
+    #[serde(default)]
+    pub dismiss_ms: u64,
 }
 
 /// An empty survey with every default: the base of literals in code and tests.
@@ -70,13 +81,16 @@ impl Default for Survey {
             texts: SmallMap::new(),
             shuffle_reasons: false,
             urls: Vec::new(),
-            patterns: Vec::new(),
+            pattern: String::new(),
             delay_seconds: 0,
             sample: everyone(),
             recontact_days: ninety(),
             dismiss_days: fourteen(),
             priority: 0,
             when: Vec::new(),
+            targets: Vec::new(),
+            recontact_ms: 0,
+            dismiss_ms: 0,
         }
     }
 }
@@ -168,10 +182,16 @@ impl Survey {
                 "funnel step names cannot be empty".into(),
             ));
         }
-        if !self.patterns.is_empty() {
+        let made = [
+            ("pattern", !self.pattern.is_empty()),
+            ("targets", !self.targets.is_empty()),
+            ("recontact_ms", self.recontact_ms != 0),
+            ("dismiss_ms", self.dismiss_ms != 0),
+        ];
+        if let Some((name, _)) = made.iter().find(|(_, set)| *set) {
             return Err(error(
-                &[key("patterns")],
-                "`patterns` are made from `urls`: write the rules there".into(),
+                &[key(name)],
+                "made from `urls`, `when`, `recontact_days` and `dismiss_days`: write those".into(),
             ));
         }
         for (i, rule) in self.urls.iter().enumerate() {
@@ -273,9 +293,21 @@ impl Survey {
         Ok(())
     }
 
-    /// The survey as the loader receives it: URL rules also as regular expressions.
-    pub fn with_patterns(mut self) -> Survey {
-        self.patterns = self.urls.iter().map(UrlRule::to_regex).collect();
+    /// The survey as the loader and the card receive it: its URL rules as one
+    /// regular expression, its conditions compiled, the forms of `pulso.toml`
+    /// left out.
+    pub fn for_client(mut self) -> Survey {
+        let rules: Vec<String> = self.urls.iter().map(UrlRule::to_regex).collect();
+        self.pattern = if rules.is_empty() {
+            "(?!)".into()
+        } else {
+            rules.join("|")
+        };
+        self.targets = self.when.iter().map(Condition::compile).collect();
+        self.recontact_ms = days_ms(self.recontact_days);
+        self.dismiss_ms = days_ms(self.dismiss_days);
+        self.urls.clear();
+        self.when.clear();
         self
     }
 
@@ -302,6 +334,14 @@ pub struct ClientConfig {
     /// to the same respondent (0: no site-wide cap).
     #[serde(default)]
     pub gap_days: u32,
+    /// `gap_days` in milliseconds, as the loader compares it.
+    #[serde(default)]
+    pub gap_ms: u64,
     #[serde(default)]
     pub theme: Theme,
+}
+
+/// Days in milliseconds.
+pub fn days_ms(days: u32) -> u64 {
+    u64::from(days) * 86_400_000
 }

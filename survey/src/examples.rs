@@ -119,8 +119,9 @@ pub fn survey() -> Survey {
 pub fn client_config() -> ClientConfig {
     ClientConfig {
         site: "shop".into(),
-        surveys: vec![survey().with_patterns()],
+        surveys: vec![survey().for_client()],
         gap_days: 7,
+        gap_ms: crate::days_ms(7),
         theme: crate::Theme {
             accent: Some("#0b57d0".into()),
             ..Default::default()
@@ -141,6 +142,7 @@ pub fn answer() -> Answer {
         page: Some("/done".into()),
         locale: "es".into(),
         user_id: Some("u-42".into()),
+        user_hash: None,
         props: [
             ("items".into(), Prop::Number(3.0)),
             ("plan".into(), Prop::Text("pro".into())),

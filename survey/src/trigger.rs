@@ -153,6 +153,17 @@ impl Condition {
         if self.one_of.as_ref().is_some_and(Vec::is_empty) {
             return Err("`one_of` needs at least one value".into());
         }
+        let values = self.equals.iter().chain(self.one_of.iter().flatten());
+        let finite = [self.gt, self.gte, self.lt, self.lte]
+            .into_iter()
+            .flatten()
+            .all(f64::is_finite)
+            && values
+                .into_iter()
+                .all(|v| !matches!(v, Prop::Number(n) if !n.is_finite()));
+        if !finite {
+            return Err("numbers in a condition must be finite".into());
+        }
         Ok(())
     }
 
@@ -178,6 +189,71 @@ impl Condition {
             && self.gte.is_none_or(|x| *n >= x)
             && self.lt.is_none_or(|x| *n < x)
             && self.lte.is_none_or(|x| *n <= x)
+    }
+}
+
+/// A [`Condition`] as the loader runs it: the value is one of a list, or a
+/// number in a closed range (an exclusive bound moved to the next double, so
+/// the range means exactly what the condition said). One form for every test
+/// keeps the loader's code, paid on every page, small.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    #[serde(default, rename = "trait", skip_serializing_if = "Option::is_none")]
+    pub trait_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prop: Option<String>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Prop>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl Condition {
+    /// The condition in the loader's form.
+    pub fn compile(&self) -> Target {
+        let highest = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let lowest = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let one_of = match (&self.equals, &self.one_of) {
+            (Some(v), _) => Some(vec![v.clone()]),
+            (None, list) => list.clone(),
+        };
+        let ranged = one_of.is_none();
+        Target {
+            trait_: self.trait_.clone(),
+            prop: self.prop.clone(),
+            one_of,
+            min: highest(self.gte, self.gt.map(f64::next_up)).filter(|_| ranged),
+            max: lowest(self.lte, self.lt.map(f64::next_down)).filter(|_| ranged),
+        }
+    }
+}
+
+impl Target {
+    /// The loader's rule, in Rust: the same verdicts as [`Condition::holds`].
+    pub fn holds(&self, traits: &[(&str, Prop)], props: &[(&str, Prop)]) -> bool {
+        let (name, from) = match (&self.trait_, &self.prop) {
+            (Some(t), _) => (t, traits),
+            (_, Some(p)) => (p, props),
+            _ => return false,
+        };
+        let value = from.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        if let Some(list) = &self.one_of {
+            return value.is_some_and(|v| list.contains(v));
+        }
+        let Some(Prop::Number(n)) = value else {
+            return false;
+        };
+        self.min.is_none_or(|m| *n >= m) && self.max.is_none_or(|m| *n <= m)
     }
 }
 
@@ -347,6 +423,95 @@ mod tests {
             }
             .check()
             .is_err()
+        );
+    }
+
+    #[test]
+    fn compiled_conditions_hold_exactly_where_the_conditions_do() {
+        let number = |n: f64| Prop::Number(n);
+        let conditions = [
+            Condition {
+                prop: Some("n".into()),
+                gt: Some(5.0),
+                ..Default::default()
+            },
+            Condition {
+                prop: Some("n".into()),
+                gte: Some(5.0),
+                lt: Some(10.0),
+                ..Default::default()
+            },
+            Condition {
+                prop: Some("n".into()),
+                gt: Some(0.1),
+                lte: Some(0.3),
+                ..Default::default()
+            },
+            Condition {
+                prop: Some("n".into()),
+                lt: Some(-2.0),
+                gt: Some(-7.5),
+                gte: Some(-8.0),
+                ..Default::default()
+            },
+            Condition {
+                prop: Some("n".into()),
+                equals: Some(number(3.0)),
+                ..Default::default()
+            },
+            Condition {
+                trait_: Some("n".into()),
+                one_of: Some(vec![number(1.0), Prop::Text("x".into())]),
+                ..Default::default()
+            },
+            Condition {
+                prop: Some("n".into()),
+                equals: Some(Prop::Bool(true)),
+                ..Default::default()
+            },
+        ];
+        let mut values: Vec<Prop> = [
+            -8.0,
+            -7.5,
+            -7.4,
+            -2.0,
+            -2.0000001,
+            0.0,
+            0.1,
+            0.30000000000000004,
+            0.3,
+            1.0,
+            3.0,
+            4.999,
+            5.0,
+            5.000000000000001,
+            9.999999999999998,
+            10.0,
+        ]
+        .into_iter()
+        .flat_map(|x: f64| [x, x.next_up(), x.next_down()])
+        .map(number)
+        .collect();
+        values.extend([
+            Prop::Text("x".into()),
+            Prop::Text("5".into()),
+            Prop::Bool(true),
+        ]);
+        for c in &conditions {
+            let t = c.compile();
+            for v in &values {
+                let one = [("n", v.clone())];
+                assert_eq!(t.holds(&one, &one), c.holds(&one, &one), "{c:?} at {v:?}");
+            }
+            assert_eq!(t.holds(&[], &[]), c.holds(&[], &[]));
+        }
+        assert_eq!(
+            serde_json::to_string(&conditions[1].compile()).unwrap(),
+            r#"{"prop":"n","min":5.0,"max":9.999999999999998}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&conditions[4].compile()).unwrap(),
+            r#"{"prop":"n","in":[3.0]}"#
         );
     }
 

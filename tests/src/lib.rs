@@ -33,6 +33,8 @@ fn var(name: &str) -> PathBuf {
 /// A running collector with a fresh database, and the demo shop pointing at it.
 pub struct Stack {
     pub collector: String,
+    /// `http://ADDR/metrics` when the configuration has `metrics_listen`.
+    pub metrics: Option<String>,
     pub shop: String,
     pub dir: tempfile::TempDir,
     child: Child,
@@ -70,13 +72,14 @@ impl Stack {
         let text = edit(config_text(&shop));
         std::fs::write(&config, text).expect("write config");
 
-        let (child, collector) = spawn_collector(dir.path(), "127.0.0.1:0", None).await;
+        let (child, collector, metrics) = spawn_collector(dir.path(), "127.0.0.1:0", None).await;
         let router = examples::shop(&collector).merge(test_pages(&collector));
         let shop_task = tokio::spawn(async move {
             axum_serve(shop_listener, router).await;
         });
         Stack {
             collector,
+            metrics,
             shop,
             dir,
             child,
@@ -111,7 +114,7 @@ impl Stack {
     /// Starts the collector again on the same address and database.
     pub async fn restart(&mut self) {
         let address = self.collector.trim_start_matches("http://").to_owned();
-        let (child, _) = spawn_collector(self.dir.path(), &address, None).await;
+        let (child, _, _) = spawn_collector(self.dir.path(), &address, None).await;
         self.child = child;
     }
 
@@ -272,7 +275,8 @@ impl Drop for Nginx {
 /// Starts `pulso serve` on a free port with the configuration in `dir` and the
 /// database at `database_url`; returns the process and its address.
 pub async fn start_collector(dir: &std::path::Path, database_url: &str) -> (Child, String) {
-    spawn_collector(dir, "127.0.0.1:0", Some(database_url)).await
+    let (child, url, _) = spawn_collector(dir, "127.0.0.1:0", Some(database_url)).await;
+    (child, url)
 }
 
 /// The example configuration (`examples/pulso.toml`) for a shop at `origin`,
@@ -282,12 +286,13 @@ pub fn example_config(origin: &str) -> String {
 }
 
 /// Starts `pulso serve` on `listen` with the stack's config and database (the
-/// SQLite file in `dir` unless given), and waits for its "listening" line.
+/// SQLite file in `dir` unless given), and waits for its "listening" line;
+/// returns the process, its address and its metrics address, if any.
 async fn spawn_collector(
     dir: &std::path::Path,
     listen: &str,
     database_url: Option<&str>,
-) -> (Child, String) {
+) -> (Child, String, Option<String>) {
     let database_url = database_url
         .map(str::to_owned)
         .unwrap_or_else(|| format!("sqlite://{}", dir.join("pulso.db").display()));
@@ -306,17 +311,21 @@ async fn spawn_collector(
         .spawn()
         .expect("start the collector");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(PATIENCE, async {
+    let (url, metrics) = tokio::time::timeout(PATIENCE, async {
+        let mut metrics = None;
         while let Some(line) = lines.next_line().await.expect("collector stdout") {
+            if let Some(url) = line.strip_prefix("pulso metrics on ") {
+                metrics = Some(url.to_owned());
+            }
             if let Some(url) = line.strip_prefix("pulso listening on ") {
-                return url.to_owned();
+                return (url.to_owned(), metrics);
             }
         }
         panic!("the collector exited before listening");
     })
     .await
     .expect("the collector did not start in time");
-    (child, url)
+    (child, url, metrics)
 }
 
 impl Drop for Stack {
@@ -330,6 +339,7 @@ impl Drop for Stack {
 /// with the two tags (any path: URL rules); `/t/hostile/...` adds aggressive
 /// global CSS; `/t/csp/...` is served under a strict Content-Security-Policy;
 /// `/t/nostorage/...` has `localStorage` blocked, as some privacy modes do;
+/// `/t/consent/...` is the spy page with `data-consent="required"`;
 /// `/t/spy/...` records every URL the page passes to `fetch` in
 /// `window.fetched` (a fetch whose body nobody reads leaves no resource
 /// timing entry, so `performance` cannot tell) and every console warning in
@@ -372,6 +382,9 @@ fn test_pages(collector: &str) -> axum::Router {
         page(blocked, collector, ""),
         page(spy, collector, ""),
     );
+    // The snippet with `data-consent="required"` (on the stub's tag too,
+    // where it does nothing), and the spy.
+    let consent = page(spy, collector, " data-consent=\"required\"");
     // The time-to-visible benchmark's two pages: each records in
     // `window.visibleAt` when its card is first laid out, on the page's own
     // clock (from navigation start), and asks for its card at once: the same
@@ -434,6 +447,10 @@ fn test_pages(collector: &str) -> axum::Router {
         .route(
             "/t/spy/{*path}",
             axum::routing::get(move || async move { Html(spied) }),
+        )
+        .route(
+            "/t/consent/{*path}",
+            axum::routing::get(move || async move { Html(consent) }),
         )
         .route(
             "/t/csp/{*path}",
@@ -751,20 +768,45 @@ pub async fn axe_violations(client: &Client) -> Vec<String> {
 }
 
 /// The `localStorage` key under which the loader of `collector` keeps `name`
-/// (`rid`, `t`, `outbox`, `answered`) for the shop.
+/// for the shop: `r` (the respondent id), `t` (the survey history), `o` (the
+/// outbox).
 pub fn storage_key(collector: &str, name: &str) -> String {
-    let _ = collector;
-    match name {
-        "t" | "answered" => format!("pulso.{name}.shop"),
-        _ => format!("pulso.{name}"),
-    }
+    format!("pulso:{collector}:shop:{name}")
+}
+
+/// The start of the shop's keys in this page's storage, in JS: made as the
+/// loader makes it, from its script's address (on a page with the loader).
+const PREFIX: &str = "const p = 'pulso:' + document.querySelector('script[data-site=shop]').src.replace(/\\/[^\\/]*$/, '') + ':shop:';";
+
+/// A respondent id for a test's `label`: a UUID (the loader keeps only
+/// those), the same for the same label in every run.
+pub fn respondent(label: &str) -> String {
+    let hash = |seed: u64| {
+        label.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
+    let hex = format!("{a:016x}{b:016x}");
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 /// Marks this browser as one that answered on the shop before (its next survey
-/// asks the closed list), on a page of the shop's origin.
+/// asks the closed list: the survey history has a last answer), on a page of
+/// the shop's origin where the loader ran.
 pub async fn answered_before(client: &Client) {
     client
-        .execute("localStorage.setItem('pulso.answered.shop', '1')", vec![])
+        .execute(
+            &format!("{PREFIX} const t = JSON.parse(localStorage[p + 't'] || '{{}}'); t.a = Date.now() - 864e5 * 365; localStorage[p + 't'] = JSON.stringify(t);"),
+            vec![],
+        )
         .await
         .expect("mark an earlier answer");
 }
@@ -775,9 +817,11 @@ pub async fn answered_before(client: &Client) {
 pub async fn days_pass(client: &Client, days: u32) {
     client
         .execute(
-            "const k = 'pulso.t.shop', t = JSON.parse(localStorage[k] || '{}');
-             for (const x in t) t[x] -= arguments[0] * 864e5;
-             localStorage[k] = JSON.stringify(t);",
+            &format!(
+                "{PREFIX} const k = p + 't', t = JSON.parse(localStorage[k] || '{{}}');
+                 for (const x in t) t[x] -= arguments[0] * 864e5;
+                 localStorage[k] = JSON.stringify(t);"
+            ),
             vec![serde_json::json!(days)],
         )
         .await
@@ -794,13 +838,14 @@ pub async fn spied(client: &Client, list: &str) -> Vec<String> {
     serde_json::from_value(value).unwrap()
 }
 
-/// Sets this browser's respondent id for the shop (as a returning visitor's
-/// browser would have it), on a page of the shop's origin.
-pub async fn set_respondent(client: &Client, respondent: &str) {
+/// Sets this browser's respondent id for the shop to [`respondent`]`(label)`
+/// (as a returning visitor's browser would have it), on a page of the shop's
+/// origin where the loader ran.
+pub async fn set_respondent(client: &Client, label: &str) {
     client
         .execute(
-            "localStorage.setItem('pulso.rid', arguments[0])",
-            vec![serde_json::json!(respondent)],
+            &format!("{PREFIX} localStorage.setItem(p + 'r', arguments[0])"),
+            vec![serde_json::json!(respondent(label))],
         )
         .await
         .expect("set the respondent id");

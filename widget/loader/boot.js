@@ -1,23 +1,33 @@
 // boot.js: the loader's rarely needed half, imported only when a survey is due
-// or an answer waits in the outbox, so that pages pay nothing for it otherwise.
-// `cargo xtask widget` bundles it with wasm-bindgen's glue into one module
-// (esbuild, then terser) named with the bundle's content hash: the loader
-// fetches that module and the wasm side by side, one round trip.
+// or an answer waits in the outbox (or the browser's storage is to be
+// cleared), so that pages pay nothing for it otherwise. `cargo xtask widget`
+// bundles it with wasm-bindgen's glue into one module (esbuild, then terser)
+// named with the bundle's content hash: the loader fetches that module and the
+// wasm side by side, one round trip.
 import load, { show as card } from './pulso_widget.js';
 
 export function boot(base, site, store, wasm) {
-  // `store` is the loader's: localStorage, or nothing where it is blocked.
+  // `store` is the loader's: this collector's and this site's keys in
+  // localStorage, or nothing where storage is blocked or not consented to.
   // `wasm`: the card's wasm as the loader fetched it, or nothing (the module
   // was first imported to send the outbox).
 
   // A respondent's first survey asks the open question, later ones a closed list.
-  // The browser remembers earlier answers; when it does not, the collector may
-  // (storage cleared, another device of an identified user). When nobody
-  // knows, it is a first survey; so it is when the collector has not said
-  // within 3 s (the card is on screen meanwhile, and a score chosen waits).
-  var answeredBefore = function (respondent, user) {
-    return store('pulso.answered.' + site) ? Promise.resolve(true) : Promise.race([
-      fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/respondents/' + respondent + (user ? '?user=' + encodeURIComponent(user) : ''))
+  // The browser remembers earlier answers (its survey history has a time of
+  // the last answer on the site); when it does not, the collector may
+  // (storage cleared, another device of a verified user). When nobody knows,
+  // it is a first survey; so it is when the collector has not said within 3 s
+  // (the card is on screen meanwhile, and a score chosen waits). The lookup
+  // is a POST (no ids in a URL, where proxies log them) of a plain-text body
+  // (no CORS preflight, so no extra round trip).
+  var answeredBefore = function (respondent, user, hash) {
+    var history;
+    try { history = JSON.parse(store('t') || '{}') } catch (e) { history = {} }
+    return history.a ? Promise.resolve(true) : Promise.race([
+      fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/history', {
+        method: 'POST', headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ respondent: respondent, user_id: user, user_hash: hash })
+      })
         .then(function (res) { return res.ok && res.json() })
         .then(function (j) { return !!(j && j.answered) }, function () { return false }),
       new Promise(function (done) { setTimeout(done, 3e3, false) })
@@ -32,9 +42,19 @@ export function boot(base, site, store, wasm) {
   // keeps one answer per id, so a repeat is harmless. `queue(body)` before a
   // post says whether the answer is kept; `queue(body, true)` after a final
   // answer drops it; `queue(body, false)` after a failure schedules a retry.
-  var OUTBOX = 'pulso.outbox';
+  // What is read back is checked: only this site's answers, each entry's body
+  // its own, at most 20 (a page could plant anything in localStorage, and a
+  // planted outbox must not fire thousands of requests).
+  var OUTBOX = 'o';
   var outbox = function () {
-    try { return JSON.parse(store(OUTBOX) || '[]') } catch (e) { return [] }
+    var list;
+    try { list = JSON.parse(store(OUTBOX) || '[]') } catch (e) { list = [] }
+    return (Array.isArray(list) ? list : []).filter(function (e) {
+      try {
+        var a = JSON.parse(e.body);
+        return a.id == e.id && a.rev == e.rev && a.site == site && typeof e.at == 'number' && /^[\da-f-]{36}$/i.test(e.id);
+      } catch (x) { return false }
+    }).slice(-20);
   };
   var queue = function (body, settled) {
     var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
@@ -80,40 +100,71 @@ export function boot(base, site, store, wasm) {
     });
   };
   // The card's sender: the answer goes into the outbox, then out. Resolves
-  // whether it is safe: stored, or kept to be sent again. A stored answer is
-  // remembered (the next survey asks the closed list) and noted (`note`, the
-  // loader's: its recontact period starts).
+  // whether it is safe: stored, or kept to be sent again. A safe answer is
+  // noted (`note`, the loader's: the survey history's time of the last
+  // answer, from which recontact periods run and which marks later surveys
+  // as not the first).
   var send = function (body, note) {
     var kept = queue(body);
     return post(body).then(function (s) {
       queue(body, !!s);
-      if (s == 1) {
-        store('pulso.answered.' + site, 1);
-        note('a');
-      }
-      return s == 1 || !s && kept;
+      var safe = s == 1 || !s && kept;
+      if (safe) note('a');
+      return safe;
     });
   };
   window.addEventListener('online', function () { flush(1) });
+
+  // Everything of this collector's and site's in this browser: the respondent
+  // id, the survey history, the outbox (`pulso('reset')`, or consent
+  // withdrawn). Straight on localStorage: storage may no longer be consented
+  // to, and forgetting must still happen.
+  var clear = function () {
+    var prefix = 'pulso:' + base + ':' + site + ':';
+    try {
+      Object.keys(localStorage).forEach(function (k) { k.indexOf(prefix) || localStorage.removeItem(k) });
+    } catch (e) {}
+  };
 
   // The card's wasm sits beside this module, under the same hash. A load that
   // failed (a network blip) is tried again, from the wasm's own URL, by the
   // next survey of this page view (single-page apps live long).
   var ready;
+  // `o`: the loader's options, one letter each: survey (s; a preview may give
+  // its id), theme (t), respondent (r), user id (u) and its hash (h), preview
+  // (v), step (p), page (g), props (o), locale (l: the list of locales to try
+  // once here). This adds the note (n), the site, the sender and whether this
+  // is a first survey, and the card reads them all.
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
+    var survey = typeof o.s == 'string' ? fetch(base + '/v1/sites/' + site + '/config').then(function (r) { return r.json() }).then(function (c) {
+      var s = c.surveys.find(function (s) { return s.id == o.s });
+      if (!s) throw 'bad call: show';
+      return s;
+    }) : Promise.resolve(o.s);
     // The card does not wait for the first-survey lookup: it needs the answer
     // only once a score is chosen, and gets it as a promise.
-    o.first = answeredBefore(o.respondent, o.user_id).then(function (a) { return !a });
+    o.first = answeredBefore(o.r, o.u, o.h).then(function (a) { return !a });
     ready = ready || load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })
       .catch(function (e) { ready = wasm = null; throw e });
-    return ready.then(function () {
+    return Promise.all([survey, ready]).then(function (got) {
+      o.s = got[0];
+      // What became of the card, in the loader's survey history: shown (s),
+      // answered (a), dismissed (d), for this survey and for any; a
+      // preview records nothing.
+      o.n = function (k) {
+        var t;
+        if (o.v) return;
+        try { t = JSON.parse(store('t') || '{}') } catch (e) { t = {} }
+        t[k] = t[k + o.s.id] = Date.now();
+        store('t', JSON.stringify(t));
+      };
       o.site = site;
-      o.send = function (body) { return send(body, o.note) };
-      o.locales = [o.locale, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
-      card(o) && o.note('s');
+      o.send = function (body) { return send(body, o.n) };
+      o.l = [o.l, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
+      card(o) && o.n('s');
     });
   };
-  return { flush: flush, show: show };
+  return { flush: flush, show: show, clear: clear };
 }

@@ -7,33 +7,50 @@
 // as every browser with WebAssembly has) keeps it small.
 ((w, d, l) => {
   const script = d.currentScript;
-  const site = script && script.dataset.site;
+  const set = script && script.dataset;
+  const site = set && set.site;
   const queued = (w.pulso && w.pulso.q) || [];
   const base = script && script.src.replace(/\/[^\/]*$/, '');
-  const KEY = 'pulso.t.' + site, DAY = 864e5, BAD = {};
-  let config, boot, user, traits = {}, shown, path = l.pathname;
+  // Every key of ours is this collector's and this site's: two collectors (or
+  // sites) on one origin never share an outbox, an id or a history. Keys:
+  // r (the respondent id), t (the survey history), o (the outbox).
+  const P = 'pulso:' + base + ':' + site + ':', BAD = {};
+  let config, boot, user, hash, traits = { __proto__: null }, shown, rid, writable, path = l.pathname;
+  // With data-consent="required", storage is neither read nor written, and no
+  // survey shown, until pulso('consent', true).
+  let allowed = set && set.consent != 'required';
   const warn = (e) => console.warn('pulso:', e);
 
   // localStorage may be blocked (privacy modes, sandboxed frames): setting
   // answers 1 when it worked.
-  const store = (key, value) => {
+  const store = (key, value, s) => {
     try {
-      const s = w.localStorage;
+      s = allowed ? localStorage : null;
+      key = P + key;
       return value === void 0 ? s[key] : (value === null ? delete s[key] : s[key] = value, 1);
     } catch {}
   };
+  // Forgets everything of ours in this browser (a rare path: boot.js does it).
+  const clear = () => loadBoot().then((b) => b.clear(), warn);
   // A random (v4) UUID, also where crypto.randomUUID is missing (pages not
   // served over https): every blob URL ends with one.
   const uuid = () => URL.createObjectURL(new Blob).slice(-36);
-  let rid = store('pulso.rid') || uuid();
-  // Without storage nothing can be throttled: no survey is shown at all
-  // rather than one on every page.
-  const writable = store('pulso.rid', rid);
+  // The respondent id is a UUID of ours, or a new one (a planted value never
+  // reaches a request). Without storage nothing can be throttled: no survey
+  // is shown at all rather than one on every page.
+  const init = () => {
+    rid = store('r');
+    /^[\da-f-]{36}$/.test(rid) || (rid = uuid());
+    writable = store('r', rid);
+    // Answers waiting in the outbox go now (boot.js also sends them when the
+    // browser comes back online).
+    store('o') && loadBoot().then((b) => b.flush(1), warn);
+  };
   // When each survey (and any) was last shown (s), answered (a), dismissed (d).
-  // Only this script writes it; were it unreadable, the error would reach the
-  // console through the caller's catch, never the page.
-  const state = (t) => (t && store(KEY, JSON.stringify(t)), JSON.parse(store(KEY) || '{}'));
-  const loadConfig = () => config || (config = fetch(base + '/v1/sites/' + site + '/config').then((r) => r.ok ? r.json() : Promise.reject('config: ' + r.status)));
+  // boot.js writes it as the card goes; were it unreadable, the error would
+  // reach the console through the caller's catch, never the page.
+  const state = (t) => (t && store('t', JSON.stringify(t)), JSON.parse(store('t') || '{}'));
+  const loadConfig = () => config || (config = fetch(base + '/v1/sites/' + site + '/config').then((r) => r.ok ? r.json() : Promise.reject(r.status)));
   // `wasm`: the card's wasm, fetched beside the module when a survey is due.
   const loadBoot = (wasm) => boot || (boot = import(base + '/widget/__BUNDLE__.js').then((m) => m.boot(base, site, store, wasm)));
 
@@ -43,38 +60,41 @@
     for (const c of s) h = Math.imul(h, 31) + c.charCodeAt() | 0;
     return (h >>> 0) / 2 ** 32;
   };
+  // Conditions as the collector compiles them: one of a list, or a number in
+  // a closed range (exclusive bounds moved to the next double).
   const holds = (c, props) => {
     const v = (c.trait ? traits : props)[c.trait || c.prop];
-    return 'equals' in c ? v === c.equals : c.one_of ? c.one_of.includes(v) :
-      typeof v == 'number' && !(v <= c.gt || v < c.gte || v >= c.lt || v > c.lte);
+    return c.in ? c.in.includes(v) : typeof v == 'number' && !(v < c.min || v > c.max);
   };
-  // Surveys come highest priority first: the first one due is shown.
-  const check = (step, props = {}) => writable && !shown && loadConfig().then((c) => {
+  // Surveys come highest priority first: the first one due is shown. URL
+  // rules arrive as one anchored regular expression per survey.
+  const check = (step, props = { __proto__: null }) => writable && !shown && loadConfig().then((c) => {
     const t = state(), now = Date.now(), at = path;
     const s = c.surveys.find((s) =>
-      (step ? s.steps.includes(step) : s.patterns.some((p) => RegExp(p).test(path))) &&
-      s.when.every((x) => holds(x, props)) &&
+      (step ? s.steps.includes(step) : RegExp(s.pattern).test(path)) &&
+      s.targets.every((x) => holds(x, props)) &&
       share(rid + s.id) < s.sample &&
-      !(now - t['a' + s.id] < s.recontact_days * DAY) &&
-      !(now - t['d' + s.id] < s.dismiss_days * DAY) &&
-      !(now - t.s < c.gap_days * DAY));
+      !(now - t['a' + s.id] < s.recontact_ms) &&
+      !(now - t['d' + s.id] < s.dismiss_ms) &&
+      !(now - t.s < c.gap_ms));
     // At most one survey per page view; leaving the page cancels a delayed one.
     if (s && !shown) {
       shown = 1;
       setTimeout(() => at == path && display(c, s, step, props), s.delay_seconds * 1e3);
     }
   }).catch(warn);
-  // boot.js imports the card and shows it (not without WebAssembly). The wasm
+  // boot.js imports the card and shows it (not without WebAssembly); the
+  // options' names are one letter each (see boot.js): survey (s, or its id
+  // for a preview), theme (t), respondent (r), user id (u) and its hash (h),
+  // preview (v), step (p), page (g), props (o), locale (l). The wasm
   // is fetched beside it, one round trip for both; a failed fetch is warned
   // about here (never an unhandled rejection in the host page, even when the
   // import fails too) and boot.js tries again. (Checking for WebAssembly first
   // costs the loader bytes it does not have; a browser without it fetches the
   // file once, then has it cached.)
   const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm').catch(warn)).then((b) => b.show({
-    survey: s, respondent: rid, user_id: user, preview, theme: c.theme, step, page: path, props,
-    locale: script.dataset.locale,
-    // What happened to the card: shown (s), answered (a), dismissed (d).
-    note: (k, t = state()) => preview || state((t[k] = t[k + s.id] = Date.now(), t))
+    s, t: c.theme, r: rid, u: user, h: hash, v: preview, p: step, g: path, o: props,
+    l: set.locale
   })).catch(warn);
   // Single-page apps: a new path is a new page view.
   const moved = () => {
@@ -84,9 +104,10 @@
       check();
     }
   };
+  // The page's objects, own properties only (nothing inherited is read).
   const object = (o) => {
     if (o != null && typeof o != 'object') throw BAD;
-    return o || {};
+    return Object.assign({ __proto__: null }, o);
   };
   const api = {
     __proto__: null,
@@ -94,24 +115,24 @@
       if (typeof step != 'string' || !step) throw BAD;
       return check(step, object(props));
     },
-    identify: (id, t) => {
+    // `o.hash`: the site's HMAC of the id (verified identify).
+    identify: (id, t, o) => {
       if (id == null || id === '') throw BAD;
       traits = object(t);
       user = '' + id;
+      hash = object(o).hash;
     },
     // A survey now, whatever its triggers: a preview that records nothing
     // unless {record: true}.
-    show: (id, o) => loadConfig().then((c) => {
-      const s = c.surveys.find((s) => s.id == id);
-      if (!s) throw BAD;
-      return display(c, s, void 0, {}, !object(o).record);
-    }),
+    // (boot.js finds the survey by its id: a rare path.)
+    show: (id, o) => loadConfig().then((c) => display(c, id, 0, {}, !object(o).record)),
+    // Forgets the respondent, their history and their waiting answers.
     reset: () => {
-      user = null;
-      traits = {};
-      store(KEY, null);
-      store('pulso.rid', rid = uuid());
-    }
+      user = hash = null;
+      traits = { __proto__: null };
+      clear().then(init);
+    },
+    consent: (yes) => yes ? allowed || (allowed = 1, init(), check()) : (clear(), allowed = writable = 0)
   };
   // Never throw into the host page: a bad call (an unknown command, arguments
   // unlike the README's) costs one console warning.
@@ -135,9 +156,7 @@
     };
   }
   w.addEventListener('popstate', moved);
-  // Answers waiting in the outbox go now (boot.js also sends them when the
-  // browser comes back online).
-  store('pulso.outbox') && loadBoot().then((b) => b.flush(1), warn);
+  init();
   for (const q of queued) pulso(...q);
   check();
 })(window, document, location);

@@ -143,6 +143,7 @@ pub fn Card(
         page: display.page.clone(),
         locale: display.locale.clone(),
         user_id: display.user_id.clone(),
+        user_hash: display.user_hash.clone(),
         props: display.props.clone(),
         // Known once the first-survey lookup ends (see `choose`).
         first_survey: None,

@@ -29,6 +29,8 @@ pub struct Display {
     /// to be sent again); a refusal it reports in the console itself.
     pub send: Option<js_sys::Function>,
     pub user_id: Option<String>,
+    /// The site's HMAC of `user_id` (verified identify), passed through.
+    pub user_hash: Option<String>,
     /// What the page passed, as read: the card drops what does not fit
     /// before it posts (see `survey::Answer::clean_context`).
     pub props: Props,
@@ -190,26 +192,29 @@ fn props(value: &JsValue) -> Props {
     props
 }
 
-/// The loader's options for one display; `None` if a required part is missing.
+/// The loader's options for one display (names of one letter, as the loader
+/// writes them, see boot.js; boot.js adds `site`, `send` and `first`);
+/// `None` if a required part is missing.
 pub fn decode_display(options: &JsValue) -> Option<Display> {
-    let survey = decode_survey(&get(options, "survey"))?;
-    let candidates = strings(options, "locales");
+    let survey = decode_survey(&get(options, "s"))?;
+    let candidates = strings(options, "l");
     let locale = pick_locale(&survey, candidates.iter().map(String::as_str)).to_owned();
     if !survey.has_locale(&locale) {
         return None;
     }
     Some(Display {
         site: string(options, "site")?,
-        respondent: string(options, "respondent")?,
-        step: string(options, "step"),
-        page: string(options, "page"),
-        user_id: string(options, "user_id"),
-        props: props(&get(options, "props")),
+        respondent: string(options, "r")?,
+        step: string(options, "p"),
+        page: string(options, "g"),
+        user_id: string(options, "u"),
+        user_hash: string(options, "h"),
+        props: props(&get(options, "o")),
         first: js_sys::Promise::resolve(&get(options, "first")),
         send: get(options, "send").dyn_into().ok(),
-        preview: get(options, "preview").is_truthy(),
-        note: get(options, "note").dyn_into().ok(),
-        theme: decode_theme(&get(options, "theme")),
+        preview: get(options, "v").is_truthy(),
+        note: get(options, "n").dyn_into().ok(),
+        theme: decode_theme(&get(options, "t")),
         locale,
         survey,
     })

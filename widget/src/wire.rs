@@ -29,6 +29,7 @@ pub fn to_json(answer: &Answer) -> String {
     set_opt(&o, "page", &answer.page);
     set(&o, "locale", answer.locale.as_str().into());
     set_opt(&o, "user_id", &answer.user_id);
+    set_opt(&o, "user_hash", &answer.user_hash);
     if !answer.props.is_empty() {
         let props = Object::new();
         for (key, value) in &answer.props {

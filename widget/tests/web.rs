@@ -70,15 +70,13 @@ fn options(locales: &[&str]) -> JsValue {
         &js_sys::Reflect::get(&parse(examples::CLIENT_CONFIG_JSON), &"surveys".into()).unwrap(),
     )
     .get(0);
-    let options = parse(
-        r#"{"base":"http://127.0.0.1:9","site":"shop","respondent":"r-1","step":"checkout_done","page":"/done","props":{}}"#,
-    );
-    js_sys::Reflect::set(&options, &"survey".into(), &survey).unwrap();
+    let options = parse(r#"{"site":"shop","r":"r-1","p":"checkout_done","g":"/done","o":{}}"#);
+    js_sys::Reflect::set(&options, &"s".into(), &survey).unwrap();
     let list = js_sys::Array::new();
     for l in locales {
         list.push(&JsValue::from_str(l));
     }
-    js_sys::Reflect::set(&options, &"locales".into(), &list).unwrap();
+    js_sys::Reflect::set(&options, &"l".into(), &list).unwrap();
     options
 }
 
@@ -123,7 +121,5 @@ fn mounts_one_card_in_a_shadow_root_in_the_chosen_locale() {
 
 #[wasm_bindgen_test]
 fn refuses_options_without_a_survey() {
-    assert!(!show(parse(
-        r#"{"base":"x","site":"shop","respondent":"r"}"#
-    )));
+    assert!(!show(parse(r#"{"site":"shop","r":"r"}"#)));
 }

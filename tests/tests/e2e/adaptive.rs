@@ -5,7 +5,8 @@
 use fantoccini::key::Key;
 use pulso_e2e::{
     Stack, answered_before, card, choose_score, days_pass, focused_in_card, in_card, legend, press,
-    reason_ids, save_doc_image, send, set_respondent, shown_in_card, spied, tab_to, with_browser,
+    reason_ids, respondent, save_doc_image, send, set_respondent, shown_in_card, spied, tab_to,
+    with_browser,
 };
 
 /// One respondent: first survey (open), then four later surveys with scores 2→5,
@@ -317,15 +318,15 @@ async fn the_collector_confirms_a_returning_respondent() {
     );
     assert_eq!(
         latest.get(Stack::column("respondent")),
-        Some("returning-visitor")
+        Some(respondent("returning-visitor").as_str())
     );
 }
 
-/// An answer of `respondent`'s from before, which only the collector knows.
-async fn answered_earlier(stack: &Stack, respondent: &str) {
+/// An answer of the respondent `label`'s from before, which only the collector knows.
+async fn answered_earlier(stack: &Stack, label: &str) {
     let earlier = serde_json::json!({
         "id": "5d0c1f9e-2b3a-4c5d-8e6f-7a8b9c0d1e2f", "rev": 1, "site": "shop",
-        "survey": "checkout_nps", "respondent": respondent, "score": 7, "locale": "en"
+        "survey": "checkout_nps", "respondent": respondent(label), "score": 7, "locale": "en"
     });
     let stored = reqwest::Client::new()
         .post(format!("{}/v1/responses", stack.collector))
@@ -348,7 +349,7 @@ async fn card_with_the_lookup_held(
     client.goto(page).await.unwrap();
     client
         .execute(
-            "window.hold = /\\/respondents\\//; pulso('track', 'checkout_done')",
+            "window.hold = /\\/history$/; pulso('track', 'checkout_done')",
             vec![],
         )
         .await
@@ -358,7 +359,7 @@ async fn card_with_the_lookup_held(
     assert!(
         fetched
             .iter()
-            .any(|u| u.contains(&format!("/v1/sites/shop/respondents/{respondent}"))),
+            .any(|u| u.ends_with("/v1/sites/shop/history")),
         "{fetched:?}"
     );
     assert_eq!(held(client).await, 1, "the lookup is held back");
@@ -373,11 +374,12 @@ async fn held(client: &fantoccini::Client) -> serde_json::Value {
         .unwrap()
 }
 
-/// The latest answer of `respondent` in the export.
-async fn latest_of(stack: &Stack, respondent: &str) -> csv::StringRecord {
+/// The latest answer of the respondent `label` in the export.
+async fn latest_of(stack: &Stack, label: &str) -> csv::StringRecord {
     let rows = stack.export_csv().await;
+    let id = respondent(label);
     rows.into_iter()
-        .rfind(|r| r.get(Stack::column("respondent")) == Some(respondent))
+        .rfind(|r| r.get(Stack::column("respondent")) == Some(id.as_str()))
         .expect("an answer of the respondent")
 }
 

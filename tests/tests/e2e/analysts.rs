@@ -53,6 +53,7 @@ async fn history(stack: &Stack) -> u64 {
                 page: Some("/done".into()),
                 locale: "en".into(),
                 user_id: None,
+                user_verified: None,
                 props: "{}".into(),
                 first_survey: Some(false),
                 follow_up: Some("closed"),

@@ -111,7 +111,7 @@ async fn a_refused_answer_is_logged_with_the_collectors_error() {
                 vec![
                     bad["id"].clone(),
                     bad.to_string().into(),
-                    pulso_e2e::storage_key(&collector, "outbox").into(),
+                    pulso_e2e::storage_key(&collector, "o").into(),
                 ],
             )
             .await

@@ -271,11 +271,13 @@ async fn answers_made_while_the_collector_is_down_arrive_after_it_restarts() {
     assert_eq!(&rows[0][Stack::column("score")], "8");
 }
 
-/// The ids waiting in the loader's outbox.
+/// The ids waiting in the loader's outbox (of whichever collector: each
+/// test has one).
 async fn outbox(client: &fantoccini::Client) -> Vec<String> {
     let value = client
         .execute(
-            "return JSON.parse(localStorage.getItem('pulso.outbox') || '[]').map(function (e) { return e.id })",
+            "const k = Object.keys(localStorage).find((k) => /^pulso:.*:shop:o$/.test(k)); \
+             return JSON.parse(k && localStorage.getItem(k) || '[]').map(function (e) { return e.id })",
             vec![],
         )
         .await
@@ -315,6 +317,7 @@ async fn sending_the_outbox_fetches_no_card() {
     let body = answer(4242).to_string();
     let id = answer(4242)["id"].as_str().unwrap().to_owned();
     let seeded = id.clone();
+    let key = pulso_e2e::storage_key(&stack.collector, "o");
     with_browser(move |client| async move {
         let fetched = || spied(&client, "fetched");
         let page = format!("{shop}/t/spy/blog");
@@ -332,9 +335,9 @@ async fn sending_the_outbox_fetches_no_card() {
         );
         client
             .execute(
-                "localStorage.setItem('pulso.outbox', JSON.stringify([{id: arguments[0], rev: 1, \
+                "localStorage.setItem(arguments[2], JSON.stringify([{id: arguments[0], rev: 1, \
                  body: arguments[1], tries: 0, at: 0}]))",
-                vec![seeded.into(), body.into()],
+                vec![seeded.into(), body.into(), key.into()],
             )
             .await
             .unwrap();

@@ -172,8 +172,9 @@ async fn url_rules_match_exact_prefix_glob_and_history_changes() {
 fn sampled_respondent(survey: &str, sample: f64) -> String {
     (0..)
         .map(|n| format!("spa-visitor-{n}"))
-        .find(|rid| {
+        .find(|label| {
             let mut h: i32 = 0;
+            let rid = pulso_e2e::respondent(label);
             for unit in format!("{rid}{survey}").encode_utf16() {
                 h = h.wrapping_mul(31).wrapping_add(i32::from(unit));
             }
@@ -250,6 +251,35 @@ async fn targeting_on_step_props_and_traits() {
                 no_card(&client).await;
             }
         }
+    })
+    .await;
+}
+
+/// Targeting reads the page's own properties only: a value inherited from
+/// `Object.prototype` (a polluted prototype, or a name like `constructor`)
+/// is not a trait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inherited_properties_do_not_target() {
+    let stack = stack(0).await;
+    let page = format!("{}/t/upgrade", stack.shop);
+    with_browser(move |client| async move {
+        visit(&client, &page).await;
+        // In the page's own script: arguments passed in through WebDriver
+        // would be copied property by property, the inherited one included.
+        client
+            .execute(
+                "Object.prototype.plan = 'pro'; pulso('identify', 'user-7', {}); \
+                 pulso('track', 'upgraded', {total: 80})",
+                vec![],
+            )
+            .await
+            .unwrap();
+        no_card(&client).await;
+        // The control: given as its own, the same trait targets.
+        visit(&client, &page).await;
+        pulso(&client, json!(["identify", "user-7", {"plan": "pro"}])).await;
+        pulso(&client, json!(["track", "upgraded", {"total": 80}])).await;
+        assert_eq!(question(&client).await, "Targeted survey?");
     })
     .await;
 }
@@ -389,7 +419,8 @@ async fn previews_record_nothing_and_bad_calls_only_warn() {
         assert_eq!(send(&root).await, "Thank you for your feedback!");
         let stored = client
             .execute(
-                "return [localStorage['pulso.t.shop'] || null, localStorage['pulso.outbox'] || null, thrown]",
+                "const keys = Object.keys(localStorage).filter((k) => /^pulso:.*:shop:[to]$/.test(k)); \
+                 return [keys.length ? keys : null, null, thrown]",
                 vec![],
             )
             .await
