@@ -78,13 +78,11 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// The token form for `site`.
-pub fn login(site: &str, error: bool) -> String {
+pub fn login(site: &str, error: Option<&str>) -> String {
     let site = esc(site);
-    let error = if error {
-        "<p class=\"error\" role=\"alert\">That token is not the site's export token.</p>"
-    } else {
-        ""
-    };
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
+        .unwrap_or_default();
     page(
         &format!("Pulso · {site}"),
         &format!(

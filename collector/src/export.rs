@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::store::{AnswerRow, Filter, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 21] = [
     "id",
     "created_at",
     "updated_at",
@@ -35,6 +35,7 @@ pub const COLUMNS: [&str; 20] = [
     "respondent",
     "user_id",
     "props",
+    "user_verified",
 ];
 
 /// Rows are handed over in chunks of about this many bytes.
@@ -188,7 +189,7 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 4096))
 }
 
-fn csv_record(r: &AnswerRow) -> [String; 20] {
+fn csv_record(r: &AnswerRow) -> [String; 21] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         r.id.clone(),
@@ -211,6 +212,7 @@ fn csv_record(r: &AnswerRow) -> [String; 20] {
         r.respondent.clone(),
         opt(&r.user_id),
         r.props.clone(),
+        r.user_verified.map(|f| f.to_string()).unwrap_or_default(),
     ]
 }
 
@@ -240,6 +242,7 @@ pub struct JsonRow<'a> {
     user_id: Option<&'a str>,
     #[schema(value_type = Object)]
     props: &'a serde_json::value::RawValue,
+    user_verified: Option<bool>,
 }
 
 impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
@@ -274,6 +277,7 @@ impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
             user_id: r.user_id.as_deref(),
             // Stored as JSON text by the collector itself.
             props: serde_json::from_str(&r.props).unwrap_or(empty),
+            user_verified: r.user_verified,
         }
     }
 }
@@ -386,7 +390,9 @@ pub fn time_zone(tz: Option<&str>) -> Result<jiff::tz::TimeZone, ParamError> {
 
 /// Parses the time range of an export or report: RFC 3339 instants, or plain
 /// dates (`2026-11-24`) meaning that day's start (`from`) or end (`to`) in `tz`.
-/// Returns Unix milliseconds, `to` exclusive.
+/// Returns Unix milliseconds, `to` exclusive. A bound past what a time can
+/// be (the end of 9999-12-31) is no bound; a `to` before `from` is a range
+/// that holds nothing (not an error: no answers fall in it).
 pub fn time_range(
     from: Option<&str>,
     to: Option<&str>,
@@ -404,9 +410,11 @@ pub fn time_range(
                 )
             })?;
             let day = if end { date.tomorrow() } else { Ok(date) };
-            day.and_then(|d| d.to_zoned_datetime(zone.clone()))
-                .map(|z| z.timestamp().as_millisecond())
-                .map_err(|e| (field, e.to_string()))
+            Ok(day
+                .and_then(|d| d.to_zoned_datetime(zone.clone()))
+                .map_or(if end { i64::MAX } else { i64::MIN }, |z| {
+                    z.timestamp().as_millisecond()
+                }))
         };
     let from = from
         .filter(|s| !s.is_empty())
@@ -419,7 +427,7 @@ pub fn time_range(
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
-        return Err(("to", "`to` is before `from`".into()));
+        return Ok((Some(f), Some(f)));
     }
     Ok((from, to))
 }
@@ -462,7 +470,11 @@ mod tests {
             "from"
         );
         assert_eq!(time_zone(Some("Mars/Olympus")).unwrap_err().0, "tz");
-        let backwards = time_range(Some("2026-11-26"), Some("2026-11-24"), &utc);
-        assert_eq!(backwards.unwrap_err().0, "to");
+        // Backwards: a range that holds nothing, not an error.
+        let (from, to) = time_range(Some("2026-11-26"), Some("2026-11-24"), &utc).unwrap();
+        assert_eq!(from, to);
+        // Past the last day a time can have: no bound.
+        let (_, to) = time_range(None, Some("9999-12-31"), &utc).unwrap();
+        assert_eq!(to, Some(i64::MAX));
     }
 }

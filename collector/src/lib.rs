@@ -6,10 +6,13 @@ pub mod config;
 pub mod dashboard;
 pub mod export;
 pub mod http;
+pub mod identity;
 pub mod metrics;
+pub mod privacy;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod webhooks;
 
 use std::future::Future;
@@ -17,6 +20,19 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 pub use http::{AppState, app, app_with};
+
+/// Serves `/metrics` alone, without a token, on `listener` (`metrics_listen`:
+/// an address of the internal network), until the task is dropped.
+pub async fn serve_metrics(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let http = state.settings().http.clone();
+    server::run(
+        listener,
+        http::metrics_app(state),
+        &http,
+        std::future::pending(),
+    )
+    .await
+}
 
 /// Serves the collector on `listener` until `shutdown` completes, then lets
 /// in-flight requests finish (for at most the configured drain timeout);
@@ -34,8 +50,10 @@ pub async fn serve(
         )
         .run(),
     );
+    let retention = tokio::spawn(privacy::run_retention(state.clone()));
     let http = state.settings().http.clone();
     let served = server::run(listener, app(state), &http, shutdown).await;
+    retention.abort();
     // A delivery cut short is sent again when its claim runs out.
     worker.abort();
     served

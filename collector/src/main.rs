@@ -47,6 +47,21 @@ enum Command {
         #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
         config: PathBuf,
     },
+    /// Erase a person's answers on a site, and their webhook events, in one
+    /// transaction (recorded in the audit log).
+    #[command(group(clap::ArgGroup::new("whom").required(true).args(["user_id", "respondent"])))]
+    Erase {
+        #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        site: String,
+        /// Every answer of this user id (any device).
+        #[arg(long)]
+        user_id: Option<String>,
+        /// Every answer of this browser's respondent id.
+        #[arg(long)]
+        respondent: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,8 +99,9 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         Command::Migrate { config } => {
             let settings = config::load(&config)?;
-            Store::open(&settings.database_url).await?.close().await;
-            println!("{}: migrated", settings.database_url);
+            let url = settings.database_url.expose();
+            Store::open(url).await?.close().await;
+            println!("{}: migrated", collector::store::redact_url(url));
             Ok(())
         }
         Command::Export {
@@ -101,7 +117,7 @@ async fn run(command: Command) -> Result<(), Error> {
             if !settings.sites.contains_key(&site) {
                 return Err(format!("no site `{site}` in {}", config.display()).into());
             }
-            let store = Store::open(&settings.database_url).await?;
+            let store = Store::open(settings.database_url.expose()).await?;
             let mut out: Box<dyn Write> = match output {
                 Some(path) => Box::new(std::fs::File::create(path)?),
                 None => Box::new(std::io::stdout().lock()),
@@ -119,24 +135,74 @@ async fn run(command: Command) -> Result<(), Error> {
             store.close().await;
             Ok(())
         }
+        Command::Erase {
+            config,
+            site,
+            user_id,
+            respondent,
+        } => {
+            let settings = config::load(&config)?;
+            if !settings.sites.contains_key(&site) {
+                return Err(format!("no site `{site}` in {}", config.display()).into());
+            }
+            let subject = match (user_id, respondent) {
+                (Some(u), None) => collector::store::Subject::UserId(u),
+                (None, Some(r)) => collector::store::Subject::Respondent(r),
+                _ => return Err("give one of --user-id and --respondent".into()),
+            };
+            let store = Store::open(settings.database_url.expose()).await?;
+            let audit = collector::privacy::audit_of("cli", &site, &subject, None);
+            let erased = store.erase(&site, &subject, audit).await?;
+            println!(
+                "erased {} answers and {} webhook events of that {} on {site}",
+                erased.answers,
+                erased.events,
+                subject.kind()
+            );
+            store.close().await;
+            Ok(())
+        }
         Command::Serve { config } => serve(config::load(&config)?).await,
     }
 }
 
 async fn serve(mut settings: Settings) -> Result<(), Error> {
-    let store = Store::open_with(&settings.database_url, settings.http.answer_deadline).await?;
+    // Logged before opening, so a database that does not answer is named (its
+    // password never is).
+    tracing::info!(
+        database = %collector::store::redact_url(settings.database_url.expose()),
+        assets = %settings.assets_dir.display(),
+        "starting"
+    );
+    let store = Store::open_with(
+        settings.database_url.expose(),
+        settings.http.answer_deadline,
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let addr = listener.local_addr()?;
     if settings.public_url.is_none() {
         // Links in webhook messages then point at the address actually bound.
         settings.set_public_url(&format!("http://{addr}"));
     }
-    tracing::info!(database = %settings.database_url, assets = %settings.assets_dir.display(), "starting");
-    // One machine-readable line on stdout, for scripts and tests that bind port 0.
+    let metrics = match &settings.metrics_listen {
+        Some(listen) => Some(tokio::net::TcpListener::bind(listen).await?),
+        None => None,
+    };
+    // Machine-readable lines on stdout, for scripts and tests that bind port
+    // 0 (the metrics' first: the listening line says the start is over).
+    if let Some(metrics) = &metrics {
+        println!("pulso metrics on http://{}/metrics", metrics.local_addr()?);
+    }
     println!("pulso listening on http://{addr}");
     std::io::stdout().flush()?;
     let state = AppState::new(settings, store.clone());
+    let metrics =
+        metrics.map(|listener| tokio::spawn(collector::serve_metrics(listener, state.clone())));
     collector::serve(listener, state, shutdown_signal()).await?;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -23,6 +23,7 @@ fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer
         page: Some("/done".into()),
         locale: "en".into(),
         user_id: None,
+        user_verified: None,
         props: "{}".into(),
         first_survey: Some(true),
         follow_up: open.map(|_| "open"),

@@ -121,6 +121,7 @@ listen = "127.0.0.1:0"
 database_url = "{database_url}"
 assets_dir = "{assets}"
 public_url = "https://pulso.example"
+metrics_token = "{TOKEN}"
 
 [sites.shop]
 origins = ["http://shop.test"]
@@ -148,7 +149,7 @@ reasons = [{{ id = "quality", text.en = "Quality" }}]
     );
     let settings = config::parse("pulso.toml", &text).unwrap();
     config::require_secrets(&settings, "pulso.toml", &text).unwrap();
-    let store = Store::open(&settings.database_url).await.unwrap();
+    let store = Store::open(settings.database_url.expose()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = collector::AppState::new(settings, store);
@@ -322,7 +323,8 @@ async fn filters_and_slack_messages() {
         "{text}"
     );
     assert!(text.contains("*Reasons:* Late delivery"), "{text}");
-    assert!(text.contains("*User:* u-42"), "{text}");
+    assert!(text.contains("*User:* `u-42`"), "{text}");
+    assert_eq!(message["unfurl_links"], false);
     assert!(text.contains("<https://pulso.example/dashboard/shop|Open the dashboard>"));
     assert_eq!(message["blocks"][0]["type"], "section");
 }

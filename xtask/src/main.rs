@@ -6,6 +6,7 @@ mod bench_ingest;
 mod demo;
 mod fuzz;
 mod postgres;
+mod schemathesis;
 mod size;
 mod snip;
 mod test;

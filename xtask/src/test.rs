@@ -13,6 +13,7 @@ pub fn run() -> Result {
     let chromium = tools::chromium_binary().ok_or("chromium is not on PATH")?;
     let axe = tools::axe_core()?;
     let soffice = tools::libreoffice()?;
+    let st = crate::schemathesis::install()?;
     // The PostgreSQL backend's suites and the two-collector test run on it.
     let postgres = crate::postgres::Server::start()?;
     let nginx = tools::nginx()?;
@@ -113,6 +114,10 @@ pub fn run() -> Result {
                     "--test",
                     "ingest",
                     "--test",
+                    "privacy",
+                    "--test",
+                    "security",
+                    "--test",
                     "webhooks",
                     "--test",
                     "store",
@@ -123,6 +128,12 @@ pub fn run() -> Result {
     if !assets_ok {
         eprintln!("note: end-to-end tests need the widget build, which failed");
     }
+
+    // The API against its own OpenAPI document.
+    step(
+        "schemathesis",
+        crate::schemathesis::run(&st, &target_dir().join("debug/pulso")),
+    );
 
     let runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
     step(

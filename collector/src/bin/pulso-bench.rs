@@ -184,14 +184,14 @@ fn bench_settings(
          per_site_per_second = 100000000\nper_site_burst = 100000000\n\n[sites.shop]",
     );
     let mut settings = parse("pulso.toml", &text)?;
-    settings.database_url = database_url.to_owned();
+    settings.database_url = collector::config::Secret::new(database_url);
     Ok(settings)
 }
 
 async fn serve(database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
     use axum::routing::post;
     let settings = bench_settings(database_url)?;
-    let store = Store::open(&settings.database_url).await?;
+    let store = Store::open(settings.database_url.expose()).await?;
     let state = collector::AppState::new(settings, store);
     // The limit: same server, same port, same layers, no work.
     let noop = axum::Router::new().route(

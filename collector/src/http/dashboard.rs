@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use super::tokens::{Attempt, Client, Refused};
 use crate::config::Site;
 use crate::dashboard::{self, Shown};
 use crate::export::Params;
@@ -34,22 +35,24 @@ fn cookie_value(site: &Site) -> Option<String> {
     Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Whether the request carries the site's dashboard cookie (compared in
-/// constant time).
-pub fn has_cookie(site: &Site, headers: &HeaderMap) -> bool {
-    let Some(expected) = cookie_value(site) else {
-        return false;
-    };
-    let name = cookie_name(&site.key);
+/// The value of the dashboard cookie of site `key`, if the request has one.
+pub fn cookie<'a>(key: &str, headers: &'a HeaderMap) -> Option<&'a str> {
+    let name = cookie_name(key);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(k, v)| {
-            k == name && constant_time_eq::constant_time_eq(v.as_bytes(), expected.as_bytes())
-        })
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether `value` is `site`'s dashboard cookie (compared in constant time).
+pub fn cookie_matches(site: &Site, value: &str) -> bool {
+    cookie_value(site).is_some_and(|expected| {
+        constant_time_eq::constant_time_eq(value.as_bytes(), expected.as_bytes())
+    })
 }
 
 fn page(status: StatusCode, html: String) -> Response {
@@ -85,10 +88,15 @@ pub async fn show(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
     Query(q): Query<PageQuery>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Response {
-    let Some(site) = state.site(&site_key).filter(|s| has_cookie(s, &headers)) else {
-        return page(StatusCode::OK, dashboard::login(&site_key, false));
+    let site = match state.site_by_token(&site_key, &headers, client) {
+        Ok(site) => site,
+        Err(Refused::Locked(wait)) => return locked_page(&site_key, wait),
+        Err(Refused::Unauthorized) => {
+            return page(StatusCode::OK, dashboard::login(&site_key, None));
+        }
     };
     let params = Params {
         from: Some(q.from.clone()),
@@ -144,23 +152,48 @@ pub struct LoginForm {
     token: String,
 }
 
+/// The sign-in page again, answering 429 with `Retry-After`.
+fn locked_page(site_key: &str, wait: std::time::Duration) -> Response {
+    let mut response = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        dashboard::login(
+            site_key,
+            Some("Too many wrong tokens: wait a while before the next try."),
+        ),
+    );
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
+}
+
 pub async fn login(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
+    Client(client): Client,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let site = state.site(&site_key);
-    let valid = site
-        .and_then(|s| Some((s, s.export_token.as_ref()?)))
-        .filter(|(_, token)| {
-            constant_time_eq::constant_time_eq(
-                form.token.trim().as_bytes(),
-                token.expose().as_bytes(),
-            )
-        });
-    let Some((site, _)) = valid else {
-        return page(StatusCode::UNAUTHORIZED, dashboard::login(&site_key, true));
+    let token = form.token.trim();
+    let check = |site: &Site| {
+        site.export_token
+            .as_ref()
+            .is_some_and(|t| super::tokens::same(token, t))
+    };
+    let open = || state.site(&site_key).filter(|s| check(s));
+    let site = match state.tokens().attempt(&site_key, client, Some(open)) {
+        Attempt::Allowed(site) => site,
+        Attempt::Locked(wait) => return locked_page(&site_key, wait),
+        Attempt::Missing | Attempt::Refused => {
+            return page(
+                StatusCode::UNAUTHORIZED,
+                dashboard::login(
+                    &site_key,
+                    Some("That token is not the site's export token."),
+                ),
+            );
+        }
     };
     let secure = headers
         .get("x-forwarded-proto")

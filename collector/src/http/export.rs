@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::tokens::Client;
 use super::{ApiError, AppState};
-use crate::config::Site;
 use crate::export::{Asked, Format, Params, export_stream};
 
 /// Every answer that passes the filters, one row each, streamed.
@@ -23,14 +23,20 @@ use crate::export::{Asked, Format, Params, export_stream};
         )),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
+        (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn export(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
     query: Result<Query<Params>, QueryRejection>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = authorised_site(&state, &site_key, &headers)?;
+    let site = match state.site_by_token(&site_key, &headers, client) {
+        Ok(site) => site,
+        Err(refusal) => return Ok(refusal.into_response()),
+    };
     let Asked { format, filter, .. } = asked(query)?;
     let filename = format!(
         "attachment; filename=\"pulso-{site_key}.{}\"",
@@ -67,14 +73,20 @@ pub async fn export(
         (status = 200, body = crate::report::Report),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
+        (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn report(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
     query: Result<Query<Params>, QueryRejection>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = authorised_site(&state, &site_key, &headers)?;
+    let site = match state.site_by_token(&site_key, &headers, client) {
+        Ok(site) => site,
+        Err(refusal) => return Ok(refusal.into_response()),
+    };
     let Asked { format, filter, tz } = asked(query)?;
     if format != Format::Csv {
         return Err(bad_parameter((
@@ -112,14 +124,20 @@ pub struct EventsQuery {
         (status = 200, body = super::openapi::Webhooks),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
+        (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn webhooks(
     State(state): State<AppState>,
     Path(site_key): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
+    Client(client): Client,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = authorised_site(&state, &site_key, &headers)?;
+    let site = match state.site_by_token(&site_key, &headers, client) {
+        Ok(site) => site,
+        Err(refusal) => return Ok(refusal.into_response()),
+    };
     let q = query_of(query)?;
     if let Some(s) = q.state.as_deref()
         && !matches!(s, "pending" | "delivered" | "failed")
@@ -143,19 +161,6 @@ pub async fn webhooks(
         .into_response())
 }
 
-/// The site, if the request may read its answers. Unknown sites and missing
-/// tokens answer alike: nobody learns which sites exist.
-fn authorised_site<'a>(
-    state: &'a AppState,
-    key: &str,
-    headers: &HeaderMap,
-) -> Result<&'a Site, ApiError> {
-    state
-        .site(key)
-        .filter(|s| authorised(s, headers))
-        .ok_or_else(ApiError::unauthorized)
-}
-
 /// The query string, parsed and checked; errors name the parameter.
 fn asked(query: Result<Query<Params>, QueryRejection>) -> Result<Asked, ApiError> {
     query_of(query)?.parse().map_err(bad_parameter)
@@ -171,23 +176,4 @@ fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 
 fn bad_parameter((field, message): crate::export::ParamError) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).field(field)
-}
-
-/// The site's token as `Authorization: Bearer`, or its dashboard cookie; both
-/// compared in constant time, so timing says nothing of the token.
-fn authorised(site: &Site, headers: &HeaderMap) -> bool {
-    let Some(expected) = &site.export_token else {
-        return false;
-    };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| {
-            constant_time_eq::constant_time_eq(
-                given.trim().as_bytes(),
-                expected.expose().as_bytes(),
-            )
-        });
-    bearer || super::dashboard::has_cookie(site, headers)
 }

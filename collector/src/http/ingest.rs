@@ -91,7 +91,7 @@ pub async fn post_response(
 /// the follow-up cleaned. No I/O; the fuzz target drives it with arbitrary
 /// bytes.
 pub fn decode_answer(body: &[u8]) -> Result<Answer, ApiError> {
-    let mut answer = decode(body)?;
+    let mut answer: Answer = decode(body)?;
     match &mut answer.follow_up {
         Some(FollowUp::Open { text }) => *text = clean_text(text),
         Some(FollowUp::Closed {
@@ -110,16 +110,28 @@ pub fn prepare(site: &Site, mut answer: Answer) -> Result<(NewAnswer, Vec<String
     let survey = site
         .survey(&answer.survey)
         .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
+    let given_user = answer.user_id.clone();
     let dropped = answer.clean_context(survey, clean_text);
     let score = answer
         .validate(survey)
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
-    Ok((to_record(answer, score, survey)?, dropped))
+    // With the site's identity secret, a user id is verified when its hash
+    // is that of the id as the page gave it (one the cleaner changed is not).
+    let verified = match (&site.identity_secret, &answer.user_id) {
+        (Some(secret), Some(user)) => Some(
+            given_user.as_ref() == Some(user)
+                && crate::identity::verified(secret, user, answer.user_hash.as_deref()),
+        ),
+        _ => None,
+    };
+    let mut record = to_record(answer, score, survey)?;
+    record.user_verified = verified;
+    Ok((record, dropped))
 }
 
 /// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which
 /// cannot set another type without a CORS preflight).
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -144,9 +156,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// Strict JSON decoding (unknown fields refused, nothing after the object), with
 /// the failing field named. One pass: the path of the failing field is
 /// tracked as it goes, so a bad body is not read twice.
-fn decode(body: &[u8]) -> Result<Answer, ApiError> {
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if !inner.is_data() {
@@ -181,7 +193,7 @@ fn decode(body: &[u8]) -> Result<Answer, ApiError> {
         )
         .field("body")
     })?;
-    Ok(answer)
+    Ok(value)
 }
 
 /// Free texts as stored, every one of them (follow-up texts, step, page,
@@ -217,6 +229,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         page: answer.page,
         locale: answer.locale,
         user_id: answer.user_id,
+        user_verified: None,
         props,
         first_survey: answer.first_survey,
         follow_up: answer.follow_up.as_ref().map(FollowUp::kind),

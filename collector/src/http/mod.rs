@@ -4,16 +4,19 @@ mod assets;
 mod dashboard;
 mod error;
 mod export;
+mod history;
 mod ingest;
 mod limits;
 pub mod openapi;
+mod schema;
+pub mod tokens;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,7 +26,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
-pub use ingest::{clean_text, decode_answer, prepare};
+pub use ingest::{check_content_type as check_json, clean_text, decode, decode_answer, prepare};
 
 use crate::config::{Settings, Site};
 use crate::metrics::Metrics;
@@ -46,6 +49,7 @@ struct Inner {
     /// Per site: the events its webhooks make of an answer's change.
     events: BTreeMap<String, EventMaker>,
     per_site: limits::PerSite,
+    tokens: tokens::Tokens,
     metrics: Arc<Metrics>,
 }
 
@@ -72,6 +76,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 per_site: limits::PerSite::new(&settings.limits),
+                tokens: tokens::Tokens::new(&settings.limits),
                 events,
                 settings,
                 store,
@@ -95,6 +100,10 @@ impl AppState {
 
     fn site(&self, key: &str) -> Option<&Site> {
         self.inner.settings.sites.get(key)
+    }
+
+    fn tokens(&self) -> &tokens::Tokens {
+        &self.inner.tokens
     }
 
     /// What the site's webhooks make of an answer's change, if it has any.
@@ -128,10 +137,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let browser_api = Router::new()
         .route("/v1/responses", post(ingest::post_response))
         .route("/v1/sites/{site}/config", get(site_config))
-        .route(
-            "/v1/sites/{site}/respondents/{respondent}",
-            get(respondent_history),
-        )
+        .route("/v1/sites/{site}/history", post(history::history))
         .merge(extra);
     // CORS outside the limit: a preflight is never counted, and a 429 still
     // carries the headers the page needs to read it.
@@ -140,6 +146,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/sites/{site}/export", get(export::export))
         .route("/v1/sites/{site}/report", get(export::report))
         .route("/v1/sites/{site}/webhooks", get(export::webhooks))
+        .merge(crate::privacy::router())
         .route("/metrics", get(metrics))
         .route("/dashboard.css", get(dashboard::stylesheet))
         .route("/dashboard/{site}", get(dashboard::show))
@@ -178,7 +185,7 @@ fn secure(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLay
 
 /// Which pages may call the API from a browser: answers from any configured
 /// origin (the handler then checks the origin against the answer's own site),
-/// a site's configuration and respondent history only from that site's origins.
+/// a site's configuration and history lookups only from that site's origins.
 fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
     if path == "/v1/responses" {
         return state
@@ -193,15 +200,45 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
     else {
         return false;
     };
-    (rest == "config" || rest.starts_with("respondents/"))
+    (rest == "config" || rest == "history")
         && state
             .site(key)
             .is_some_and(|site| site.allows_origin(origin))
 }
 
-/// Counters in the OpenMetrics text format, for Prometheus.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, body = String, content_type = "application/openmetrics-text")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Counters in the OpenMetrics text format, for Prometheus: every site, its
+/// volume and its webhooks, so not for everyone. On the main address only
+/// with `Authorization: Bearer` the configured `metrics_token` (failures
+/// throttled as for site tokens), and not at all without one; `metrics_listen`
+/// serves it on an address of its own for the internal network.
+#[utoipa::path(get, path = "/metrics",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = String, content_type = "application/openmetrics-text"),
+        (status = 401, body = openapi::ErrorBody),
+        (status = 404, body = openapi::ErrorBody, description = "No metrics token is configured"),
+        (status = 429, body = openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
+    ))]
+async fn metrics(
+    State(state): State<AppState>,
+    tokens::Client(client): tokens::Client,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = &state.settings().metrics_token else {
+        return ApiError::not_found("resource").into_response();
+    };
+    let given = tokens::bearer(&headers);
+    let open = given.map(|g| move || tokens::same(g, token).then_some(()));
+    // The metrics count as a site of their own for the throttle (a key no
+    // site can have: site keys have no ':').
+    match state.tokens().attempt("metrics:", client, open) {
+        tokens::Attempt::Locked(wait) => tokens::locked_out(wait),
+        tokens::Attempt::Allowed(_) => metrics_text(&state),
+        _ => ApiError::unauthorized().into_response(),
+    }
+}
+
+fn metrics_text(state: &AppState) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -209,6 +246,18 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics().encode(),
     )
+        .into_response()
+}
+
+/// `/metrics` and nothing else, without a token: what `metrics_listen` serves.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { metrics_text(&state) }),
+        )
+        .fallback(|| async { ApiError::not_found("resource") })
+        .with_state(state)
 }
 
 /// The process is up.
@@ -239,6 +288,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, ApiError> {
         (status = 200, body = survey::ClientConfig),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, body = openapi::ErrorBody),
+        (status = 429, body = openapi::ErrorBody, description = "Rate limited; see Retry-After"),
     ))]
 async fn site_config(
     State(state): State<AppState>,
@@ -268,60 +318,6 @@ async fn site_config(
             cache,
         ],
         body.clone(),
-    )
-        .into_response())
-}
-
-#[derive(serde::Deserialize)]
-struct HistoryQuery {
-    user: Option<String>,
-}
-
-/// `GET /v1/sites/{site}/respondents/{respondent}?user=`: whether this respondent
-/// (or, for identified visitors, this user on any device) has answered on the
-/// site before; the widget asks when its own storage says "first survey".
-#[utoipa::path(get, path = "/v1/sites/{site}/respondents/{respondent}",
-    params(
-        ("site" = String, Path, description = "Site key"),
-        ("respondent" = String, Path, description = "The browser's respondent id"),
-        ("user" = Option<String>, Query, description = "The identified user, if any"),
-    ),
-    responses(
-        (status = 200, body = openapi::History),
-        (status = 404, body = openapi::ErrorBody),
-        (status = 422, body = openapi::ErrorBody),
-    ))]
-async fn respondent_history(
-    State(state): State<AppState>,
-    Path((site, respondent)): Path<(String, String)>,
-    Query(query): Query<HistoryQuery>,
-) -> Result<Response, ApiError> {
-    if state.site(&site).is_none() {
-        return Err(ApiError::not_found("site").field("site"));
-    }
-    if !survey::is_id(&respondent) {
-        return Err(ApiError::unprocessable(
-            "respondent",
-            "invalid_respondent",
-            "respondent must be 1-100 letters, digits, '-' or '_'",
-        ));
-    }
-    let user = query.user.filter(|u| !u.is_empty());
-    if user.as_ref().is_some_and(|u| u.chars().count() > 100) {
-        return Err(ApiError::unprocessable(
-            "user",
-            "invalid_user_id",
-            "user ids are at most 100 characters",
-        ));
-    }
-    let answered = state
-        .store()
-        .has_answered(&site, &respondent, user.as_deref())
-        .await
-        .map_err(ApiError::unavailable)?;
-    Ok((
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        axum::Json(serde_json::json!({ "answered": answered })),
     )
         .into_response())
 }

@@ -8,11 +8,13 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 /// The body of every error.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// Stable, machine-readable (`score_out_of_range`, `rate_limited`, ...).
     pub code: String,
@@ -23,6 +25,7 @@ pub struct ErrorDetail {
 
 /// What `POST /v1/responses` answers.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Stored {
     pub id: String,
     pub rev: u32,
@@ -36,17 +39,20 @@ pub struct Stored {
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Status {
     pub status: String,
 }
 
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct History {
     pub answered: bool,
 }
 
 /// What `GET /v1/sites/{site}/webhooks` answers.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Webhooks {
     pub webhooks: Vec<crate::webhooks::WebhookStatus>,
 }
@@ -69,10 +75,11 @@ impl Modify for Bearer {
     paths(
         super::ingest::post_response,
         super::site_config,
-        super::respondent_history,
+        super::history::history,
         super::export::export,
         super::export::report,
         super::export::webhooks,
+        crate::privacy::erase,
         super::metrics,
         super::healthz,
         super::readyz,
@@ -83,7 +90,7 @@ impl Modify for Bearer {
         survey::Texts, survey::Band, survey::Reason, crate::export::JsonRow,
         crate::report::Report, crate::report::Stats, crate::report::Share,
         crate::report::BandReasons, crate::report::ReasonCount, crate::report::OtherText,
-        ErrorBody, ErrorDetail, Stored, Status, History, Webhooks, crate::webhooks::WebhookStatus,
+        ErrorBody, ErrorDetail, Stored, Status, History, super::history::Lookup, crate::privacy::EraseRequest, crate::store::Erased, Webhooks, crate::webhooks::WebhookStatus,
         crate::webhooks::Format, crate::webhooks::Answers, crate::store::HookState,
         crate::store::EventRow,
     )),
@@ -91,8 +98,16 @@ impl Modify for Bearer {
 )]
 pub struct ApiDoc;
 
-/// This document.
+/// The document as the code describes it; [`super::schema::document`] adds
+/// every rule the collector enforces.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// This document, with the rules of this collector's configuration.
 #[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "The OpenAPI document")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+) -> Json<serde_json::Value> {
+    Json(super::schema::document(state.settings()))
 }

@@ -137,7 +137,7 @@ impl Worker {
         let signature = sign(secret.expose(), now_millis() / 1000, event.body.as_bytes());
         let response = self
             .client
-            .post(hook.url.clone())
+            .post(hook.url.get().clone())
             .header(CONTENT_TYPE, "application/json")
             .header(
                 USER_AGENT,

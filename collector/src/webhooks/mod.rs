@@ -31,7 +31,8 @@ pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 pub struct Webhook {
     pub id: String,
     pub site: String,
-    pub url: reqwest::Url,
+    /// A credential in itself (Slack's URL is the key to its channel).
+    pub url: Secret<reqwest::Url>,
     pub format: Format,
     /// Key of the HMAC; `None` only before the environment has been read.
     pub secret: Option<Secret>,
@@ -205,6 +206,7 @@ impl Webhook {
                 "other_text": a.other_text,
                 "respondent": a.respondent,
                 "user_id": a.user_id,
+                "user_verified": a.user_verified,
                 "props": props,
             },
         });
@@ -216,6 +218,15 @@ impl Webhook {
 
     /// A message people read in a channel: score and class first, then what
     /// they said, where, who, and the way to the dashboard.
+    /// A Slack message people read in a channel: score and class first,
+    /// then what they said, where, who, and the way to the dashboard.
+    ///
+    /// Every value is escaped for mrkdwn (`&`, `<`, `>`: no link, mention or
+    /// `<!channel>` can be smuggled in); values in code spans lose their
+    /// backticks (a backtick would close the span); the respondent's own
+    /// words go in a quote of a `rich_text` block, where nothing is parsed;
+    /// and nothing unfurls under the bot's name. The `text` (notifications,
+    /// and what Mattermost and Rocket.Chat show) carries the same, escaped.
     fn slack_body(&self, a: &NewAnswer, phase: &Phase) -> String {
         let class = match a.class {
             "detractor" => "Detractor",
@@ -227,38 +238,60 @@ impl Webhook {
             Phase::Completed { update: true } => "Update, follow-up completed: ".into(),
             _ => String::new(),
         };
-        let mut lines = vec![format!(
-            "{lead}*{class}: {}/10* on `{}`{}",
+        let mut head = vec![format!(
+            "{lead}*{class}: {}/10* on {}{}",
             a.score,
-            slack_escape(&a.survey),
+            slack_code(&a.survey),
             a.step
                 .as_deref()
-                .map(|s| format!(" after `{}`", slack_escape(s)))
+                .map(|s| format!(" after {}", slack_code(s)))
                 .unwrap_or_default(),
         )];
-        lines.push(format!("*Band:* {}", slack_escape(&a.band)));
+        head.push(format!("*Band:* {}", slack_escape(&a.band)));
         if let Some(reasons) = &a.reason_texts {
-            lines.push(format!("*Reasons:* {}", slack_escape(reasons)));
-        }
-        for text in [&a.other_text, &a.open_text].into_iter().flatten() {
-            let short: String = text.chars().take(1500).collect();
-            let quoted = slack_escape(&short).replace('\n', "\n>");
-            lines.push(format!("*Text:*\n>{quoted}"));
+            head.push(format!("*Reasons:* {}", slack_escape(reasons)));
         }
         if a.follow_up.is_none() {
-            lines.push("_No follow-up yet._".into());
+            head.push("_No follow-up yet._".into());
         }
         if let Some(page) = &a.page {
-            lines.push(format!("*Page:* {}", slack_escape(page)));
+            head.push(format!("*Page:* {}", slack_code(page)));
         }
         if let Some(user) = &a.user_id {
-            lines.push(format!("*User:* {}", slack_escape(user)));
+            head.push(format!("*User:* {}", slack_code(user)));
         }
-        lines.push(format!("<{}|Open the dashboard>", self.dashboard_url));
-        let text = lines.join("\n");
+        let link = format!("<{}|Open the dashboard>", self.dashboard_url);
+        let said: Vec<String> = [&a.other_text, &a.open_text]
+            .into_iter()
+            .flatten()
+            .map(|t| t.chars().take(1500).collect())
+            .collect();
+        let mut text = head.clone();
+        for words in &said {
+            text.push(format!(
+                "*Text:*\n>{}",
+                slack_escape(words).replace('\n', "\n>")
+            ));
+        }
+        text.push(link.clone());
+        head.push(link);
+        let mut blocks = vec![json!({
+            "type": "section", "text": { "type": "mrkdwn", "text": head.join("\n") }
+        })];
+        for words in said {
+            blocks.push(json!({
+                "type": "rich_text",
+                "elements": [{
+                    "type": "rich_text_quote",
+                    "elements": [{ "type": "text", "text": words }],
+                }],
+            }));
+        }
         json!({
-            "text": text,
-            "blocks": [{ "type": "section", "text": { "type": "mrkdwn", "text": text } }],
+            "text": text.join("\n"),
+            "blocks": blocks,
+            "unfurl_links": false,
+            "unfurl_media": false,
         })
         .to_string()
     }
@@ -289,7 +322,7 @@ pub async fn statuses(
     for hook in hooks {
         out.push(WebhookStatus {
             id: hook.id.clone(),
-            target: hook.url.origin().ascii_serialization(),
+            target: hook.url.get().origin().ascii_serialization(),
             format: hook.format,
             answers: hook.answers,
             deliveries: store.hook_state(&hook.site, &hook.id).await?,
@@ -311,6 +344,12 @@ fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// A value in a code span: escaped, its backticks turned into a look-alike
+/// (U+02CB) so that it cannot close the span and format what follows.
+fn slack_code(text: &str) -> String {
+    format!("`{}`", slack_escape(text).replace('`', "\u{2cb}"))
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -387,7 +426,7 @@ mod tests {
         Webhook {
             id: "alerts".into(),
             site: "shop".into(),
-            url: "http://127.0.0.1:9/hook".parse().unwrap(),
+            url: Secret::wrap("http://127.0.0.1:9/hook".parse().unwrap()),
             format,
             secret: None,
             answers,
@@ -414,6 +453,7 @@ mod tests {
             page: Some("/done".into()),
             locale: "en".into(),
             user_id: Some("u-42".into()),
+            user_verified: None,
             props: r#"{"plan":"pro"}"#.into(),
             first_survey: Some(false),
             follow_up: complete.then_some("closed"),
@@ -556,9 +596,21 @@ mod tests {
         );
         assert!(text.contains("Late &lt;delivery&gt;; Other"), "{text}");
         assert!(text.contains(">Box was wet &amp; torn"), "{text}");
-        assert!(text.contains("*User:* u-42"), "{text}");
+        assert!(text.contains("*User:* `u-42`"), "{text}");
         assert!(text.contains("<https://pulso.example/dashboard/shop|Open the dashboard>"));
-        assert_eq!(body["blocks"][0]["text"]["text"], text);
+        let head = body["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!(
+            !head.contains("Box was wet"),
+            "the words are in a quote of their own: {head}"
+        );
+        assert_eq!(
+            body["blocks"][1]["elements"][0],
+            json!({"type": "rich_text_quote", "elements": [{"type": "text", "text": "Box was wet & torn"}]})
+        );
+        assert_eq!(
+            (body["unfurl_links"].clone(), body["unfurl_media"].clone()),
+            (json!(false), json!(false))
+        );
 
         let mut nine = answer(9, "promoter", false);
         nine.rev = 2;
@@ -571,6 +623,43 @@ mod tests {
             text.starts_with("Update: score changed 2 → 9. *Promoter: 9/10*"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn nothing_a_respondent_or_a_page_writes_formats_the_message() {
+        let mut a = answer(2, "detractor", true);
+        a.step = Some("pay`*now*`".into());
+        a.page = Some("/x`<!channel>`".into());
+        a.user_id = Some("eve` <https://evil.example|click>".into());
+        a.other_text = Some("see https://evil.example/*bold* <@U123> `code`".into());
+        let e = hook(Answers::All, Format::Slack).events(&a, None).remove(0);
+        let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        for text in [
+            body["text"].as_str().unwrap(),
+            body["blocks"][0]["text"]["text"].as_str().unwrap(),
+        ] {
+            assert!(
+                !text.contains("<!channel>")
+                    && !text.contains("<@U123>")
+                    && !text.contains("<https://evil"),
+                "{text}"
+            );
+            assert!(text.contains("after `pay\u{2cb}*now*\u{2cb}`"), "{text}");
+            assert!(
+                text.contains("*Page:* `/x\u{2cb}&lt;!channel&gt;\u{2cb}`"),
+                "{text}"
+            );
+            // Every backtick of ours opens or closes a span: an even count per line.
+            for line in text.lines() {
+                assert_eq!(line.matches('`').count() % 2, 0, "{line}");
+            }
+        }
+        assert_eq!(
+            body["blocks"][1]["elements"][0]["elements"][0]["text"],
+            "see https://evil.example/*bold* <@U123> `code`",
+            "the respondent's words, as they are, where nothing is parsed"
+        );
+        assert_eq!(body["unfurl_links"], false);
     }
 
     #[test]

@@ -71,21 +71,34 @@ pub async fn spawn_app() -> App {
 
 /// An app whose config has `extra` inserted before the sites (e.g. limits).
 pub async fn spawn_app_with(extra: &str) -> App {
+    spawn_app_edited(|text| text.replace("[sites.shop]", &format!("{extra}\n[sites.shop]"))).await
+}
+
+/// An app whose site `shop` has `extra` keys (e.g. `identity_secret`).
+pub async fn spawn_app_with_site(extra: &str) -> App {
+    let token = format!("export_token = \"{TOKEN}\"");
+    spawn_app_edited(|text| text.replace(&token, &format!("{token}\n{extra}"))).await
+}
+
+/// An app whose config is `edit` applied to [`config_text`].
+pub async fn spawn_app_edited(edit: impl FnOnce(String) -> String) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("assets/widget")).unwrap();
     std::fs::write(dir.path().join("assets/pulso.js"), "/* loader */").unwrap();
     std::fs::write(dir.path().join("assets/pulso.js.br"), "brotli bytes").unwrap();
     std::fs::write(dir.path().join("assets/widget/pulso-abc.wasm"), b"\0asm").unwrap();
     let database_url = super::database_url(dir.path()).await;
+    let text = edit(config_text(dir.path(), &database_url));
     let path = dir.path().join("pulso.toml");
-    std::fs::write(&path, config_text(dir.path(), &database_url)).unwrap();
+    std::fs::write(&path, &text).unwrap();
     // parse, not load: the developer's PULSO_* variables must not reach the test.
-    let text = config_text(dir.path(), &database_url)
-        .replace("[sites.shop]", &format!("{extra}\n[sites.shop]"));
     let settings = config::parse("pulso.toml", &text).unwrap();
-    let store = Store::open_with(&settings.database_url, settings.http.answer_deadline)
-        .await
-        .unwrap();
+    let store = Store::open_with(
+        settings.database_url.expose(),
+        settings.http.answer_deadline,
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = collector::AppState::new(settings, store);

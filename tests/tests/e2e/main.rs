@@ -10,6 +10,10 @@ mod accessibility;
 mod reliability;
 // What a page passes in never costs an answer; a refused answer is never silent.
 mod context;
+// The loader's storage: its own keys only, reset, consent.
+mod storage;
+// A verified identify stored as such; retention when the collector starts.
+mod privacy;
 // The analysts' side: the dashboard shows answers made in the widget.
 mod analysts;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.

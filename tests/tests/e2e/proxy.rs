@@ -41,3 +41,46 @@ async fn a_forged_forwarded_for_does_not_escape_the_per_ip_limit() {
         );
     }
 }
+
+/// `/metrics` in a deployment: on the collector's own `metrics_listen`
+/// address without a token; on its main address only with the metrics
+/// token; and never through the shipped nginx configuration, token or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_inside_only() {
+    let stack = Stack::start_with(
+        "metrics_listen = \"127.0.0.1:0\"\nmetrics_token = \"metrics-token-0123456789\"\n",
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let answer = serde_json::json!({
+        "id": "00000000-0000-4000-8000-0000000000aa", "rev": 1, "site": "shop",
+        "survey": "checkout_nps", "respondent": "r-metrics", "score": 9, "locale": "en"
+    });
+    let stored = http
+        .post(format!("{}/v1/responses", stack.collector))
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+    let inside = stack.metrics.clone().expect("a metrics address");
+    let response = http.get(&inside).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("pulso_answers_stored"), "{text}");
+    let direct = http
+        .get(format!("{}/metrics", stack.collector))
+        .bearer_auth("metrics-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 200);
+    let nginx = Nginx::start(stack.dir.path(), [&stack.collector, &stack.collector]).await;
+    let through = http
+        .get(format!("{}/metrics", nginx.url))
+        .bearer_auth("metrics-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through.status(), 404);
+}

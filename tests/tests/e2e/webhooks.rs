@@ -168,7 +168,7 @@ async fn a_detractor_in_the_browser_reaches_slack() {
         "{update}"
     );
     assert!(update.contains("*Band:* detractor_0_3"), "{update}");
-    assert!(update.contains("*Page:* /done"), "{update}");
+    assert!(update.contains("*Page:* `/done`"), "{update}");
     assert!(
         update.contains(&format!(
             "<{}/dashboard/shop|Open the dashboard>",
