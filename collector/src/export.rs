@@ -87,27 +87,64 @@ pub fn export_stream(
     filter: Filter,
     format: Format,
 ) -> impl Stream<Item = Result<Bytes, StoreError>> {
+    export_stream_then(store, site, filter, format, None)
+}
+
+/// How an export ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ended {
+    /// Rows written to the stream.
+    pub rows: u64,
+    /// Every row was: no database error, the reader did not leave.
+    pub complete: bool,
+}
+
+/// [`export_stream`], telling `ended` how it ended (for the audit log).
+pub fn export_stream_then(
+    store: Store,
+    site: String,
+    filter: Filter,
+    format: Format,
+    ended: Option<tokio::sync::oneshot::Sender<Ended>>,
+) -> impl Stream<Item = Result<Bytes, StoreError>> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, StoreError>>(4);
     tokio::spawn(async move {
         let mut out = Writer::new(format);
-        let mut rows = std::pin::pin!(store.answers(&site, &filter));
-        while let Some(row) = rows.next().await {
-            match row {
-                Ok(row) => {
-                    out.row(&row);
-                    if out.buffered() >= CHUNK_BYTES && tx.send(Ok(out.take())).await.is_err() {
-                        return; // the client went away
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            }
+        let complete = write_rows(&store, &site, &filter, &mut out, &tx).await;
+        let rows = out.rows;
+        let complete = complete && tx.send(Ok(out.finish())).await.is_ok();
+        if let Some(ended) = ended {
+            let _ = ended.send(Ended { rows, complete });
         }
-        let _ = tx.send(Ok(out.finish())).await;
     });
     ReceiverStream::new(rx)
+}
+
+/// Writes every row into `out`, sending full chunks on; `false` if the
+/// database failed or the reader left.
+async fn write_rows(
+    store: &Store,
+    site: &str,
+    filter: &Filter,
+    out: &mut Writer,
+    tx: &mpsc::Sender<Result<Bytes, StoreError>>,
+) -> bool {
+    let mut rows = std::pin::pin!(store.answers(site, filter));
+    while let Some(row) = rows.next().await {
+        match row {
+            Ok(row) => {
+                out.row(&row);
+                if out.buffered() >= CHUNK_BYTES && tx.send(Ok(out.take())).await.is_err() {
+                    return false; // the client went away
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// Writes rows of one format into a buffer that is handed over in chunks.

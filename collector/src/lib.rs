@@ -8,6 +8,7 @@ pub mod export;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod people;
 pub mod privacy;
 pub mod report;
 pub mod server;

@@ -47,6 +47,18 @@ enum Command {
         #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
         config: PathBuf,
     },
+    /// Manage people: add (the first owner too), list, remove, reset-password.
+    User {
+        #[arg(
+            long,
+            default_value = "pulso.toml",
+            env = "PULSO_CONFIG",
+            global = true
+        )]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: collector::people::cli::UserCommand,
+    },
     /// Erase a person's answers on a site, and their webhook events, in one
     /// transaction (recorded in the audit log).
     #[command(group(clap::ArgGroup::new("whom").required(true).args(["user_id", "respondent"])))]
@@ -162,6 +174,14 @@ async fn run(command: Command) -> Result<(), Error> {
             store.close().await;
             Ok(())
         }
+        Command::User { config, command } => {
+            let settings = config::load(&config)?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            let done = collector::people::cli::run(&settings, &store, command).await;
+            store.close().await;
+            println!("{}", done?);
+            Ok(())
+        }
         Command::Serve { config } => serve(config::load(&config)?).await,
     }
 }
@@ -183,7 +203,7 @@ async fn serve(mut settings: Settings) -> Result<(), Error> {
     let addr = listener.local_addr()?;
     if settings.public_url.is_none() {
         // Links in webhook messages then point at the address actually bound.
-        settings.set_public_url(&format!("http://{addr}"));
+        settings.set_link_base(&format!("http://{addr}"));
     }
     let metrics = match &settings.metrics_listen {
         Some(listen) => Some(tokio::net::TcpListener::bind(listen).await?),

@@ -52,17 +52,19 @@ impl EraseRequest {
     }
 }
 
-/// Erases a person's answers on the site, and their webhook events. Needs
-/// the site's token as a bearer token (never the dashboard's cookie: a page
-/// elsewhere could make a browser send that); recorded in the audit log.
+/// Erases a person's answers on the site, and their webhook events. For the
+/// site's admins (an API token, or a signed-in browser from the collector's
+/// own pages); recorded in the audit log.
 #[utoipa::path(post, path = "/v1/sites/{site}/erase",
     params(("site" = String, Path, description = "Site key", example = "shop")),
     request_body = EraseRequest,
-    security(("bearer" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, body = Erased),
         (status = 400, body = crate::http::openapi::ErrorBody, description = "Not JSON"),
         (status = 401, body = crate::http::openapi::ErrorBody),
+        (status = 403, body = crate::http::openapi::ErrorBody, description = "Not an admin of the site"),
+        (status = 404, body = crate::http::openapi::ErrorBody, description = "No such site, or not a member of it"),
         (status = 413, body = crate::http::openapi::ErrorBody),
         (status = 415, body = crate::http::openapi::ErrorBody),
         (status = 422, body = crate::http::openapi::ErrorBody, description = "A field is invalid (named)"),
@@ -71,14 +73,13 @@ impl EraseRequest {
     ))]
 pub async fn erase(
     State(state): State<AppState>,
+    mut caller: crate::people::Caller,
     Path(site_key): Path<String>,
     Client(client): Client,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let mut bearer_only = headers.clone();
-    bearer_only.remove(header::COOKIE);
-    let site = match state.site_by_token(&site_key, &bearer_only, client) {
+    let site = match caller.access(&state, &site_key, crate::people::Need::Admin) {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal.into_response()),
     };
@@ -91,7 +92,7 @@ pub async fn erase(
         .subject()
         .map_err(|(field, message)| ApiError::unprocessable(field, "invalid_subject", message))?;
     let audit = audit_of(
-        "token:export",
+        &caller.actor(),
         &site.key,
         &subject,
         Some(client.to_string()),

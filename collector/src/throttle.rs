@@ -37,6 +37,15 @@ impl Policy {
         max: Duration::from_secs(5 * 60),
         forget: Duration::from_secs(60 * 60),
     };
+    /// Per account at sign-in, whatever the addresses: ten free failures,
+    /// then 1 s, 2 s … up to 15 min. A person who mistypes is not held up;
+    /// a guesser with many addresses gets a few dozen tries an hour.
+    pub const ACCOUNT: Policy = Policy {
+        free: 10,
+        first: Duration::from_secs(1),
+        max: Duration::from_secs(15 * 60),
+        forget: Duration::from_secs(60 * 60),
+    };
 }
 
 #[derive(Debug)]

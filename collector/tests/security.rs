@@ -91,36 +91,6 @@ async fn failed_token_attempts_are_throttled_per_client_and_per_site() {
     assert_eq!(unknown.status(), 401);
 }
 
-/// The dashboard's token form is throttled as the API is.
-#[tokio::test]
-async fn dashboard_sign_in_attempts_are_throttled() {
-    let app = spawn_app().await;
-    let guesser = client_from(4);
-    let mut statuses = Vec::new();
-    for _ in 0..8 {
-        let response = guesser
-            .post(format!("{}/dashboard/shop/login", app.url))
-            .form(&[("token", "not-the-token-0123456789")])
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
-    }
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 401, 429, 429]);
-    let right = guesser
-        .post(format!("{}/dashboard/shop/login", app.url))
-        .form(&[("token", TOKEN)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        right.status(),
-        429,
-        "locked out: the right token is not confirmed"
-    );
-    assert!(right.headers().contains_key("retry-after"));
-}
-
 /// `/metrics` names every site, its volume and its webhooks: not served to
 /// anyone without a metrics token, and with one only for it.
 #[tokio::test]

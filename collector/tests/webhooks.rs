@@ -108,6 +108,8 @@ struct App {
     url: String,
     _dir: tempfile::TempDir,
     http: Client,
+    /// An admin of `shop`.
+    admin: common::app::Member,
 }
 
 /// A collector whose site `shop` has the webhooks in `hooks` (TOML).
@@ -152,12 +154,15 @@ reasons = [{{ id = "quality", text.en = "Quality" }}]
     let store = Store::open(settings.database_url.expose()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let admin =
+        common::app::make_member(&store, "admin@shop.test", false, &[("shop", "admin")]).await;
     let state = collector::AppState::new(settings, store);
     tokio::spawn(collector::serve(listener, state, std::future::pending()));
     App {
         url,
         _dir: dir,
         http: Client::new(),
+        admin,
     }
 }
 
@@ -188,11 +193,17 @@ impl App {
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
     }
 
+    /// `path` with the metrics token, or (anything else) an admin's token.
     async fn get(&self, path: &str) -> (u16, String) {
+        let token = if path == "/metrics" {
+            TOKEN
+        } else {
+            &self.admin.token
+        };
         let response = self
             .http
             .get(format!("{}{path}", self.url))
-            .bearer_auth(TOKEN)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
@@ -488,19 +499,7 @@ async fn an_event_is_given_up_after_its_period_and_shown_as_failed() {
         "{metrics}"
     );
     // The dashboard shows the same state to a signed-in analyst.
-    let no_redirects = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = no_redirects
-        .post(format!("{}/dashboard/shop/login", app.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={TOKEN}"))
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"].to_str().unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let cookie = common::app::sign_in(&app.url, &app.admin.email, &app.admin.password).await;
     let page = Client::new()
         .get(format!("{}/dashboard/shop", app.url))
         .header("cookie", cookie)

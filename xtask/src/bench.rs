@@ -138,13 +138,14 @@ pub fn run_all(answers: u64) -> Result {
         },
     );
     let decode = decode_section(&bin)?;
+    let signin = signin_section(&bin)?;
     let bytes = crate::bench_ingest::bytes_section()?;
     let ingest = crate::bench_ingest::ingest_section(&bin)?;
     let visible = crate::bench_ingest::visible_section()?;
     let text = format!(
         "# Benchmark results\n\n\
          Written by `cargo xtask bench {answers}` on {}, in one run.\n\n\
-         Machine: {}.\n\n{ingest}\n{decode}\n{visible}\n{bytes}\n\
+         Machine: {}.\n\n{ingest}\n{decode}\n{signin}\n{visible}\n{bytes}\n\
          ## Exports and the report over {answers} answers\n\n\
          Each task runs in its own process over the same SQLite file; \"vs. reading the rows\" is its \
          rate divided by the rate of a process that only reads the same rows from the database in the \
@@ -159,6 +160,44 @@ pub fn run_all(answers: u64) -> Result {
     std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     println!("{text}");
     Ok(())
+}
+
+/// A wrong password for an account against an unknown email: the time says
+/// nothing of which emails have accounts.
+fn signin_section(bin: &Path) -> Result<String> {
+    eprintln!("$ pulso-bench signin");
+    let out = Command::new(bin)
+        .arg("signin")
+        .output()
+        .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pulso-bench signin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let get = |key| field(&line, key).ok_or(format!("no {key} in the signin output"));
+    let (known, unknown) = (get("known_ms")?, get("unknown_ms")?);
+    Ok(format!(
+        "## A failed sign-in, known email or not
+
+\
+         `POST /signin` over loopback to a collector on SQLite (release build), a wrong password \
+         each time: for an account that exists, and for an email that has none (verified \
+         against a dummy Argon2id hash), {:.0} attempts each in alternating rounds of four; medians.\n\n\
+         | email | ms per attempt | vs. the known email |\n|---|---:|---:|\n\
+         | has an account | {known:.1} | 1.00 |\n\
+         | has none | {unknown:.1} | {:.2} |\n\n\
+         Target: the same time within the noise (0.9–1.1) — {}.\n",
+        get("attempts")?,
+        unknown / known,
+        if (0.9..=1.1).contains(&(unknown / known)) {
+            "met"
+        } else {
+            "MISSED"
+        },
+    ))
 }
 
 /// The cost of the worst body a client may send against a normal answer's,

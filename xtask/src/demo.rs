@@ -1,7 +1,8 @@
 //! `cargo xtask demo`: the widget, the collector on a SQLite file, and the demo
 //! shop on its own origin, until Ctrl-C.
 
-use std::process::{Child, Command};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::assets::{self, target_dir};
@@ -9,6 +10,62 @@ use crate::{Result, cargo, exec, root};
 
 const COLLECTOR: &str = "127.0.0.1:8080";
 const SHOP: &str = "127.0.0.1:8000";
+const OWNER: &str = "owner@pulso.demo";
+
+/// A fresh password for the demo owner: 80 random bits.
+fn demo_password() -> Result<String> {
+    let mut bytes = [0u8; 10];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read random bytes: {e}"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("demo-{}-{}", &hex[..10], &hex[10..]))
+}
+
+/// The demo owner, with `password` (added, or their password reset when the
+/// demo's database has them already).
+fn demo_owner(pulso: &std::path::Path, database: &str, password: &str) -> Result {
+    let run = |args: &[&str]| -> Result<bool> {
+        let mut child = Command::new(pulso)
+            .args(["user", "--config"])
+            .arg(root().join("examples/pulso.toml"))
+            .args(args)
+            .env("PULSO_DATABASE_URL", database)
+            .env("PULSO_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run pulso user: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = writeln!(stdin, "{password}");
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("pulso user: {e}"))?;
+        if !out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("has an account")
+        {
+            return Err(format!(
+                "pulso user: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(out.status.success())
+    };
+    let added = run(&[
+        "add",
+        "--email",
+        OWNER,
+        "--name",
+        "Demo owner",
+        "--owner",
+        "--password-stdin",
+    ])?;
+    if !added {
+        run(&["reset-password", "--email", OWNER, "--password-stdin"])?;
+    }
+    Ok(())
+}
 
 pub fn run() -> Result {
     let built = assets::build()?;
@@ -17,6 +74,10 @@ pub fn run() -> Result {
     let data = target_dir().join("demo");
     std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
     let database = format!("sqlite://{}", data.join("pulso.db").display());
+    // The collector listens on loopback only: the printed password opens
+    // nothing from another machine.
+    let password = demo_password()?;
+    demo_owner(&bin.join("pulso"), &database, &password)?;
 
     let collector = Command::new(bin.join("pulso"))
         .args(["serve", "--config"])
@@ -46,9 +107,12 @@ Pulso demo
                                           of the visitors are asked)
   collector:  http://{COLLECTOR}/healthz
   database:   {database}
-  dashboard:  http://{COLLECTOR}/dashboard/shop   (token: demo-export-token-change-me)
+  dashboard:  http://{COLLECTOR}/dashboard/shop
+              sign in as {OWNER}, password {password}
+              (a new password each run; members, tokens and the audit log are on the pages)
   export:     curl -H 'Authorization: Bearer demo-export-token-change-me' \\
                 'http://{COLLECTOR}/v1/sites/shop/export?format=csv'
+              (the site's read-only machine token: export and report)
 Ctrl-C stops both.
 "
     );

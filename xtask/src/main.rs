@@ -23,6 +23,7 @@ tasks:
   widget   build the widget bundle and the loader into target/pulso-assets
   size     build the widget and print the bytes of the loader and the bundle
   fuzz [S] fuzz the collector's ingest for S seconds (default 300)
+  schemathesis  the API against its OpenAPI document (part of `test`)
   bench [N] exports and report over N generated answers (default 1000000) -> bench/RESULTS.md";
 
 fn main() -> ExitCode {
@@ -37,6 +38,10 @@ fn main() -> ExitCode {
             Some(Ok(n)) if n > 0 => bench::run_all(n),
             _ => Err("bench takes a number of answers".into()),
         },
+        "schemathesis" => schemathesis::install().and_then(|st| {
+            exec(cargo().args(["build", "-p", "pulso-collector", "--bin", "pulso"]))?;
+            schemathesis::run(&st, &assets::target_dir().join("debug/pulso"))
+        }),
         "fuzz" => match std::env::args().nth(2).map(|s| s.parse::<u64>()) {
             None => fuzz::run(300),
             Some(Ok(seconds)) => fuzz::run(seconds),

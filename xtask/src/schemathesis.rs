@@ -82,14 +82,48 @@ pub fn run(st: &Path, pulso: &Path) -> Result {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let config = config(&dir)?;
+    let database = format!("sqlite://{}", dir.join("pulso.db").display());
+    // An admin of the site with an API token of theirs: the fuzzer reaches
+    // every endpoint as someone allowed to, and the machine token's
+    // refusals are the tests' (tests/people.rs).
+    let pulso_user = |args: &[&str]| {
+        let mut command = Command::new(pulso);
+        command
+            .args(["user", "--config"])
+            .arg(&config)
+            .args(args)
+            .env("PULSO_DATABASE_URL", &database)
+            .env("PULSO_LOG", "warn");
+        command
+    };
+    // (Its set-password link, printed, is of a throwaway database.)
+    crate::exec_output(&mut pulso_user(&[
+        "add",
+        "--email",
+        "schemathesis@pulso.test",
+        "--name",
+        "Schemathesis",
+        "--site",
+        "shop",
+        "--role",
+        "admin",
+    ]))?;
+    let token = crate::exec_output(&mut pulso_user(&[
+        "token",
+        "--email",
+        "schemathesis@pulso.test",
+        "--name",
+        "schemathesis",
+        "--site",
+        "shop",
+    ]))?
+    .trim()
+    .to_owned();
     let mut collector = Command::new(pulso)
         .args(["serve", "--config"])
         .arg(&config)
         .env("PULSO_LISTEN", "127.0.0.1:0")
-        .env(
-            "PULSO_DATABASE_URL",
-            format!("sqlite://{}", dir.join("pulso.db").display()),
-        )
+        .env("PULSO_DATABASE_URL", &database)
         .env("PULSO_ASSETS_DIR", crate::assets::assets_dir())
         .env("PULSO_LOG", "warn")
         .stdout(Stdio::piped())
@@ -101,14 +135,26 @@ pub fn run(st: &Path, pulso: &Path) -> Result {
         .find_map(|l| l.strip_prefix("pulso listening on ").map(str::to_owned));
     let result = match url {
         None => Err("the collector did not start".to_owned()),
-        Some(url) => exec(
-            Command::new(st)
-                .args(["--no-color", "run"])
-                .arg(format!("{url}/openapi.json"))
-                .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
-                .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
-                .current_dir(&dir),
-        ),
+        Some(url) => {
+            // Schemathesis's own configuration names the scheme the token is
+            // for (and keeps it out of the command line printed).
+            let settings = dir.join("schemathesis.toml");
+            std::fs::write(
+                &settings,
+                "[auth.openapi.bearer]\nbearer = \"${PULSO_ST_TOKEN}\"\n",
+            )
+            .map_err(|e| format!("cannot write {}: {e}", settings.display()))?;
+            exec(
+                Command::new(st)
+                    .arg("--config-file")
+                    .arg(&settings)
+                    .args(["--no-color", "run"])
+                    .arg(format!("{url}/openapi.json"))
+                    .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
+                    .env("PULSO_ST_TOKEN", &token)
+                    .current_dir(&dir),
+            )
+        }
     };
     let _ = collector.kill();
     let _ = collector.wait();

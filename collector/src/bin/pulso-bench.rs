@@ -11,6 +11,9 @@
 //!   pulso-bench decode             the ingest's I/O-free steps (decode, clean, validate)
 //!                                  on a normal answer and on a worst-case 64 KiB body of
 //!                                  ~7,300 props, in alternating rounds; microseconds per body
+//!   pulso-bench signin             failed sign-ins over HTTP on loopback, a wrong password
+//!                                  for an account against an email with none, in alternating
+//!                                  rounds; milliseconds per attempt
 //!   pulso-bench load URL PATH CONCURRENCY LIMIT
 //!                                  the load generator: CONCURRENCY clients post answers with
 //!                                  keep-alive to URL/PATH for LIMIT ("5s") or LIMIT answers;
@@ -36,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("serve") => return serve(args.get(1).ok_or("serve needs DB_URL")?).await,
         Some("load") => return load(&args[1..]).await,
         Some("decode") => return decode(),
+        Some("signin") => return signin().await,
         _ => {}
     }
     let (mode, db) = match args.as_slice() {
@@ -254,6 +258,82 @@ fn decode() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::json!({
             "mode": "decode", "seconds": 0, "normal_us": normal_us, "worst_us": worst_us,
             "worst_bytes": worst.len(), "worst_props": keys, "normal_bytes": normal.len(),
+        })
+    );
+    Ok(())
+}
+
+/// Failed sign-ins through the collector over loopback: a wrong password
+/// for an account that exists against an email that has none (which the
+/// collector verifies against a dummy hash), 25 alternating rounds of 4
+/// each; prints the median milliseconds per attempt of each.
+async fn signin() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::temp_dir().join(format!("pulso-bench-signin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}", dir.join("pulso.db").display());
+    let text = include_str!("../../../examples/pulso.toml").replace(
+        "[sites.shop]",
+        "[server.limits]\ntoken_failures_per_client = 1000000\nsign_in_failures_per_account = 1000000\n\n[sites.shop]",
+    );
+    let settings = parse("pulso.toml", &text)?;
+    let store = Store::open(&url).await?;
+    let hash = collector::people::password::hash("lilac-tundra-oboe-91");
+    store
+        .create_user(
+            &collector::store::NewUser {
+                email: "known@pulso.test",
+                name: "Known",
+                owner: false,
+                role: None,
+                invite: None,
+                password_hash: Some(&hash),
+                now: 0,
+            },
+            &[],
+        )
+        .await?;
+    let state = collector::AppState::new(settings, store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(collector::serve(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+    let attempt = async |email: &str| -> Result<f64, Box<dyn std::error::Error>> {
+        let started = Instant::now();
+        let response = http
+            .post(format!("{base}/signin"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("email", email), ("password", "not-the-password-1")])
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        response.bytes().await?;
+        if status != 401 {
+            return Err(format!("a wrong sign-in answered {status}").into());
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    attempt("known@pulso.test").await?;
+    attempt("unknown@pulso.test").await?;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..25 {
+        for _ in 0..4 {
+            known.push(attempt("known@pulso.test").await?);
+        }
+        for _ in 0..4 {
+            unknown.push(attempt("unknown@pulso.test").await?);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (known_ms, unknown_ms) = (median(&mut known), median(&mut unknown));
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "{}",
+        serde_json::json!({
+            "mode": "signin", "seconds": 0, "known_ms": known_ms, "unknown_ms": unknown_ms,
+            "attempts": known.len(),
         })
     );
     Ok(())

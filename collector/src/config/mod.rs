@@ -29,7 +29,7 @@ pub struct Settings {
     pub assets_dir: PathBuf,
     /// Where people reach the collector (`https://pulso.example.com`), for
     /// links in webhook messages; `None` when not set (links then use the
-    /// address the collector listens on, see [`Settings::set_public_url`]).
+    /// address the collector listens on, see [`Settings::set_link_base`]).
     pub public_url: Option<String>,
     pub limits: Limits,
     pub http: Http,
@@ -56,6 +56,10 @@ pub struct Http {
     pub max_connections: usize,
     /// On SIGTERM, requests in flight get this long to finish (`drain_timeout`).
     pub drain_timeout: Duration,
+    /// A signed-in browser unused this long is signed out (`session_idle`).
+    pub session_idle: Duration,
+    /// Used or not, a session ends this long after sign-in (`session_max`).
+    pub session_max: Duration,
 }
 
 impl Default for Http {
@@ -65,6 +69,8 @@ impl Default for Http {
             header_timeout: Duration::from_secs(10),
             max_connections: 4096,
             drain_timeout: Duration::from_secs(10),
+            session_idle: Duration::from_secs(8 * 3600),
+            session_max: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -89,6 +95,9 @@ pub struct Limits {
     pub token_failures_per_client: u32,
     /// ...and one site, from any addresses.
     pub token_failures_per_site: u32,
+    /// Wrong passwords one account may be tried with, from any addresses,
+    /// before its sign-in is locked for a while, doubling likewise.
+    pub sign_in_failures_per_account: u32,
 }
 
 impl Default for Limits {
@@ -100,6 +109,7 @@ impl Default for Limits {
             per_site_burst: 5000,
             trusted_proxies: Vec::new(),
             token_failures_per_client: crate::throttle::Policy::CLIENT.free,
+            sign_in_failures_per_account: crate::throttle::Policy::ACCOUNT.free,
             token_failures_per_site: crate::throttle::Policy::SITE.free,
         }
     }
@@ -279,13 +289,20 @@ pub fn is_loopback(listen: &str) -> bool {
 impl Settings {
     /// Sets where people reach the collector, and the links that use it.
     pub fn set_public_url(&mut self, url: &str) {
-        let url = url.trim_end_matches('/').to_owned();
+        self.set_link_base(url);
+        self.public_url = Some(url.trim_end_matches('/').to_owned());
+    }
+
+    /// Points the links of webhook messages at `url` (the address bound,
+    /// when no `public_url` is set), leaving `public_url` unset: origin
+    /// checks then hold requests to the `Host` they came to.
+    pub fn set_link_base(&mut self, url: &str) {
+        let url = url.trim_end_matches('/');
         for site in self.sites.values_mut() {
             for hook in &mut site.webhooks {
                 Arc::make_mut(hook).dashboard_url = format!("{url}/dashboard/{}", site.key);
             }
         }
-        self.public_url = Some(url);
     }
 }
 

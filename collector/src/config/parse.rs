@@ -28,6 +28,7 @@ struct RawLimits {
     trusted_proxies: Vec<String>,
     token_failures_per_client: Option<u32>,
     token_failures_per_site: Option<u32>,
+    sign_in_failures_per_account: Option<u32>,
     /// Replaced by `trusted_proxies`; named only to say so.
     trust_proxy_headers: Option<bool>,
 }
@@ -71,6 +72,9 @@ impl RawLimits {
             token_failures_per_site: self
                 .token_failures_per_site
                 .unwrap_or(defaults.token_failures_per_site),
+            sign_in_failures_per_account: self
+                .sign_in_failures_per_account
+                .unwrap_or(defaults.sign_in_failures_per_account),
         })
     }
 }
@@ -96,6 +100,8 @@ struct RawServer {
     header_timeout: Option<String>,
     max_connections: Option<usize>,
     drain_timeout: Option<String>,
+    session_idle: Option<String>,
+    session_max: Option<String>,
     metrics_listen: Option<String>,
     metrics_token: Option<String>,
     limits: Option<RawLimits>,
@@ -351,6 +357,20 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
             defaults.drain_timeout,
             Duration::ZERO,
             Duration::from_secs(300),
+        )?,
+        session_idle: duration(
+            "session_idle",
+            raw.server.session_idle,
+            defaults.session_idle,
+            Duration::from_secs(60),
+            Duration::from_secs(30 * 24 * 3600),
+        )?,
+        session_max: duration(
+            "session_max",
+            raw.server.session_max,
+            defaults.session_max,
+            Duration::from_secs(60),
+            Duration::from_secs(90 * 24 * 3600),
         )?,
         max_connections: match raw.server.max_connections {
             Some(n) if !(1..=1_000_000).contains(&n) => {

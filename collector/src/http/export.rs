@@ -1,20 +1,23 @@
-//! The analysts' endpoints, behind the site's bearer token:
-//! `GET /v1/sites/{site}/export` (streamed) and `GET /v1/sites/{site}/report`.
+//! The analysts' endpoints: `GET /v1/sites/{site}/export` (streamed; admins
+//! and the site's machine token, each export in the audit log),
+//! `GET /v1/sites/{site}/report` (every member, and the machine token) and
+//! `GET /v1/sites/{site}/webhooks` (every member).
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::tokens::Client;
 use super::{ApiError, AppState};
-use crate::export::{Asked, Format, Params, export_stream};
+use crate::export::{Asked, Format, Params, export_stream_then};
+use crate::people::{Caller, Need, audit_entry};
 
 /// Every answer that passes the filters, one row each, streamed.
 #[utoipa::path(get, path = "/v1/sites/{site}/export",
     params(("site" = String, Path, description = "Site key"), Params),
-    security(("bearer" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The rows", content(
             (Vec<crate::export::JsonRow> = "application/json"),
@@ -23,30 +26,61 @@ use crate::export::{Asked, Format, Params, export_stream};
         )),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 403, body = super::openapi::ErrorBody, description = "The caller's role on the site does not allow this"),
+        (status = 404, body = super::openapi::ErrorBody, description = "No such site, or the caller is no member of it"),
         (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
         (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn export(
     State(state): State<AppState>,
+    mut caller: Caller,
     Path(site_key): Path<String>,
     query: Result<Query<Params>, QueryRejection>,
     Client(client): Client,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = match state.site_by_token(&site_key, &headers, client) {
+    let site = match caller.access(&state, &site_key, Need::Export) {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal.into_response()),
     };
-    let Asked { format, filter, .. } = asked(query)?;
+    let params = query_of(query)?;
+    let Asked { format, filter, .. } = params.parse().map_err(bad_parameter)?;
     let filename = format!(
         "attachment; filename=\"pulso-{site_key}.{}\"",
         format.extension()
     );
-    let body = Body::from_stream(export_stream(
+    // Who exported what, and how many rows, once the stream has ended.
+    let (ended, done) = tokio::sync::oneshot::channel();
+    let store = state.store().clone();
+    let (actor, key) = (caller.actor(), site.key.clone());
+    let asked = serde_json::json!({
+        "format": format.extension(),
+        "from": params.from, "to": params.to, "tz": params.tz,
+        "survey": params.survey, "step": params.step,
+        "class": params.class, "band": params.band,
+    });
+    tokio::spawn(async move {
+        let Ok(ended) = done.await else { return };
+        let crate::export::Ended { rows, complete } = ended;
+        let mut detail = asked;
+        detail["rows"] = rows.into();
+        detail["complete"] = complete.into();
+        let entry = audit_entry(
+            Some(&key),
+            &actor,
+            "export",
+            detail,
+            Some(client.to_string()),
+        );
+        if let Err(e) = store.audit(&entry).await {
+            tracing::error!(error = %e, site = %key, "the audit line of an export was not written");
+        }
+    });
+    let body = Body::from_stream(export_stream_then(
         state.store().clone(),
         site.key.clone(),
         filter,
         format,
+        Some(ended),
     ));
     Ok((
         [
@@ -68,22 +102,23 @@ pub async fn export(
 /// NPS with its margin of error, classes, bands, per step, survey and week, reasons.
 #[utoipa::path(get, path = "/v1/sites/{site}/report",
     params(("site" = String, Path, description = "Site key"), Params),
-    security(("bearer" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, body = crate::report::Report),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 403, body = super::openapi::ErrorBody, description = "The caller's role on the site does not allow this"),
+        (status = 404, body = super::openapi::ErrorBody, description = "No such site, or the caller is no member of it"),
         (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
         (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn report(
     State(state): State<AppState>,
+    mut caller: Caller,
     Path(site_key): Path<String>,
     query: Result<Query<Params>, QueryRejection>,
-    Client(client): Client,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = match state.site_by_token(&site_key, &headers, client) {
+    let site = match caller.access(&state, &site_key, Need::Report) {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal.into_response()),
     };
@@ -119,22 +154,23 @@ pub struct EventsQuery {
 /// events, the last error, and the latest events.
 #[utoipa::path(get, path = "/v1/sites/{site}/webhooks",
     params(("site" = String, Path, description = "Site key"), EventsQuery),
-    security(("bearer" = [])),
+    security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, body = super::openapi::Webhooks),
         (status = 400, body = super::openapi::ErrorBody),
         (status = 401, body = super::openapi::ErrorBody),
+        (status = 403, body = super::openapi::ErrorBody, description = "The caller's role on the site does not allow this"),
+        (status = 404, body = super::openapi::ErrorBody, description = "No such site, or the caller is no member of it"),
         (status = 429, body = super::openapi::ErrorBody, description = "Too many failed attempts; see Retry-After"),
         (status = 503, body = super::openapi::ErrorBody, description = "Storage unavailable; retry"),
     ))]
 pub async fn webhooks(
     State(state): State<AppState>,
+    mut caller: Caller,
     Path(site_key): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
-    Client(client): Client,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let site = match state.site_by_token(&site_key, &headers, client) {
+    let site = match caller.access(&state, &site_key, Need::Read) {
         Ok(site) => site,
         Err(refusal) => return Ok(refusal.into_response()),
     };

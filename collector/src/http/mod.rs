@@ -27,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use ingest::{check_content_type as check_json, clean_text, decode, decode_answer, prepare};
+pub use limits::client_key;
 
 use crate::config::{Settings, Site};
 use crate::metrics::Metrics;
@@ -50,6 +51,7 @@ struct Inner {
     events: BTreeMap<String, EventMaker>,
     per_site: limits::PerSite,
     tokens: tokens::Tokens,
+    sign_ins: crate::people::SignIns,
     metrics: Arc<Metrics>,
 }
 
@@ -77,6 +79,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 per_site: limits::PerSite::new(&settings.limits),
                 tokens: tokens::Tokens::new(&settings.limits),
+                sign_ins: crate::people::SignIns::new(&settings.limits),
                 events,
                 settings,
                 store,
@@ -98,12 +101,18 @@ impl AppState {
         &self.inner.metrics
     }
 
-    fn site(&self, key: &str) -> Option<&Site> {
+    pub fn site(&self, key: &str) -> Option<&Site> {
         self.inner.settings.sites.get(key)
     }
 
-    fn tokens(&self) -> &tokens::Tokens {
+    /// The throttles of failed token attempts.
+    pub fn tokens(&self) -> &tokens::Tokens {
         &self.inner.tokens
+    }
+
+    /// The throttles of failed sign-ins.
+    pub fn sign_ins(&self) -> &crate::people::SignIns {
+        &self.inner.sign_ins
     }
 
     /// What the site's webhooks make of an answer's change, if it has any.
@@ -150,8 +159,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/dashboard.css", get(dashboard::stylesheet))
         .route("/dashboard/{site}", get(dashboard::show))
-        .route("/dashboard/{site}/login", post(dashboard::login))
-        .route("/dashboard/{site}/logout", post(dashboard::logout))
+        .merge(crate::people::router())
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/readyz", get(readyz));
@@ -160,6 +168,10 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(api)
         .merge(assets::router(&state.settings().assets_dir))
         .fallback(|| async { ApiError::not_found("resource") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::people::csrf_layer,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Every response: the API answers JSON and CSV only, so nothing of it may

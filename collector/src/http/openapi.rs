@@ -3,7 +3,7 @@
 
 use axum::Json;
 use serde::Serialize;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// The body of every error.
@@ -57,14 +57,27 @@ pub struct Webhooks {
     pub webhooks: Vec<crate::webhooks::WebhookStatus>,
 }
 
-struct Bearer;
+struct Security;
 
-impl Modify for Bearer {
+impl Modify for Security {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let components = api.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some(
+            "A person's API token (`pulso_…`, made on the account page: the person's role on the \
+             token's sites), or a site's `export_token` (a read-only machine token: export and \
+             report of that site only)."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
         components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-pulso_session",
+                "A signed-in browser's session (`pulso_session` on a plain-http loopback demo). \
+                 State-changing requests with it must come from the collector's own pages \
+                 (Sec-Fetch-Site / Origin).",
+            ))),
         );
     }
 }
@@ -80,6 +93,8 @@ impl Modify for Bearer {
         super::export::report,
         super::export::webhooks,
         crate::privacy::erase,
+        crate::people::audit::site_api,
+        crate::people::audit::instance_api,
         super::metrics,
         super::healthz,
         super::readyz,
@@ -92,9 +107,9 @@ impl Modify for Bearer {
         crate::report::BandReasons, crate::report::ReasonCount, crate::report::OtherText,
         ErrorBody, ErrorDetail, Stored, Status, History, super::history::Lookup, crate::privacy::EraseRequest, crate::store::Erased, Webhooks, crate::webhooks::WebhookStatus,
         crate::webhooks::Format, crate::webhooks::Answers, crate::store::HookState,
-        crate::store::EventRow,
+        crate::store::EventRow, crate::people::AuditLine, crate::people::AuditPage,
     )),
-    modifiers(&Bearer)
+    modifiers(&Security)
 )]
 pub struct ApiDoc;
 

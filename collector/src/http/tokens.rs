@@ -1,8 +1,8 @@
-//! The site's machine token (`export_token`) on the analysts' endpoints:
-//! `Authorization: Bearer TOKEN` (the scheme in any case, as RFC 9110 has it),
-//! or the dashboard's cookie, compared in constant time. Failed attempts are
-//! throttled per client address and per site (429 + `Retry-After`), so that
-//! guessing is slow from one address and from many.
+//! Secrets given as `Authorization: Bearer TOKEN` (the scheme in any case,
+//! as RFC 9110 has it): a site's machine token (`export_token`), compared in
+//! constant time, a person's API token, the metrics token. Failed attempts
+//! are throttled per client address and per site (429 + `Retry-After`), so
+//! that guessing is slow from one address and from many.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
-use crate::config::{Secret, Site};
+use crate::config::Secret;
 use crate::throttle::{Policy, Throttle};
 
 /// The throttles of failed token attempts.
@@ -37,6 +37,10 @@ impl Tokens {
             }),
         }
     }
+}
+
+fn client_key(client: IpAddr) -> String {
+    format!("ip:{}", super::limits::client_key(client))
 }
 
 /// The address a request comes from, as the rate limits count it (the peer,
@@ -122,73 +126,52 @@ impl Tokens {
         let Some(open) = open else {
             return Attempt::Missing;
         };
-        let now = Instant::now();
-        let client_key = format!("ip:{}", super::limits::client_key(client));
-        let site_key = format!("site:{key}");
-        let locked = self
-            .per_client
-            .check(&client_key, now)
-            .and(self.per_site.check(&site_key, now));
-        if let Err(wait) = locked {
+        if let Err(wait) = self.check(key, client) {
             return Attempt::Locked(wait);
         }
         match open() {
             Some(opened) => {
-                self.per_client.succeed(&client_key);
+                self.succeeded(client);
                 Attempt::Allowed(opened)
             }
             None => {
-                self.per_client.fail(&client_key, now);
-                self.per_site.fail(&site_key, now);
+                self.failed(key, client);
                 Attempt::Refused
             }
         }
     }
-}
 
-/// Why a request may not read a site's answers.
-#[derive(Debug)]
-pub enum Refused {
-    /// No token, a wrong one, or no such site: 401.
-    Unauthorized,
-    /// Too many failures from this client or at this site: 429.
-    Locked(std::time::Duration),
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::Unauthorized => ApiError::unauthorized().into_response(),
-            Refused::Locked(wait) => locked_out(wait),
-        }
+    /// `Err(wait)` while `client`, or `key` (a site, an account, or a name
+    /// for a kind of secret), is locked out.
+    pub fn check(&self, key: &str, client: IpAddr) -> Result<(), std::time::Duration> {
+        let now = Instant::now();
+        self.per_client
+            .check(&client_key(client), now)
+            .and(self.per_site.check(&format!("site:{key}"), now))
     }
-}
 
-impl AppState {
-    /// The site, if the request may read its answers: its token as a bearer
-    /// token, or its dashboard cookie. 401 (the same for unknown sites),
-    /// or 429 while this client or this site is locked out.
-    pub fn site_by_token(
-        &self,
-        key: &str,
-        headers: &HeaderMap,
-        client: IpAddr,
-    ) -> Result<&Site, Refused> {
-        let bearer = bearer(headers);
-        let cookie = super::dashboard::cookie(key, headers);
-        let check = |site: &Site| {
-            site.export_token.as_ref().is_some_and(|token| {
-                bearer.is_some_and(|b| same(b, token))
-                    || cookie.is_some_and(|c| super::dashboard::cookie_matches(site, c))
-            })
-        };
-        let open = (bearer.is_some() || cookie.is_some())
-            .then_some(|| self.site(key).filter(|s| check(s)));
-        match self.inner.tokens.attempt(key, client, open) {
-            Attempt::Allowed(site) => Ok(site),
-            Attempt::Locked(wait) => Err(Refused::Locked(wait)),
-            Attempt::Missing | Attempt::Refused => Err(Refused::Unauthorized),
-        }
+    /// A wrong secret from `client` at `key`.
+    pub fn failed(&self, key: &str, client: IpAddr) {
+        let now = Instant::now();
+        self.per_client.fail(&client_key(client), now);
+        self.per_site.fail(&format!("site:{key}"), now);
+    }
+
+    /// `Err(wait)` while `client` is locked out (for secrets too long to
+    /// guess, where a lock on everyone's key would only let strangers lock
+    /// everyone out: people's API tokens).
+    pub fn check_client(&self, client: IpAddr) -> Result<(), std::time::Duration> {
+        self.per_client.check(&client_key(client), Instant::now())
+    }
+
+    /// A wrong secret from `client`, counted against the client alone.
+    pub fn failed_client(&self, client: IpAddr) {
+        self.per_client.fail(&client_key(client), Instant::now());
+    }
+
+    /// A right one: the client's failures are forgotten.
+    pub fn succeeded(&self, client: IpAddr) {
+        self.per_client.succeed(&client_key(client));
     }
 }
 

@@ -22,10 +22,12 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 mod outbox;
+mod people;
 mod privacy;
 mod write;
 
 pub use outbox::{Attempt, DueEvent, EventRow, HookState};
+pub use people::{NewUser, SessionRow, TokenRow, User};
 pub use privacy::{AuditEntry, Erased, Subject};
 
 /// Most answers one transaction commits.
@@ -45,6 +47,9 @@ pub enum StoreError {
     /// Holds the URL with any password replaced (see [`redact_url`]).
     #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://...)")]
     UnsupportedUrl(String),
+    /// A unique value is someone else's already (an email).
+    #[error("already taken")]
+    Taken,
     /// SQLite would not run in WAL mode with `synchronous=FULL`, so a
     /// commit would not be on disk when the collector answers 2xx.
     #[error("the SQLite database is not durable: {0}")]

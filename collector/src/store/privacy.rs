@@ -159,23 +159,47 @@ impl Store {
         site: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self
+            .audit_page(site, None, limit)
+            .await?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
+    /// A page of a site's audit log, newest first: up to `limit` entries
+    /// older than the entry `before` (an id from an earlier page), each with
+    /// its id. Stable while entries are added: new ones come before.
+    pub async fn audit_page(
+        &self,
+        site: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, site, actor, action, detail, client FROM audit
-             WHERE ($1 IS NULL OR site = $1) ORDER BY id DESC LIMIT $2",
+            "SELECT id, at, site, actor, action, detail, client FROM audit
+             WHERE ($1 IS NULL OR site = $1) AND ($2 IS NULL OR id < $2)
+             ORDER BY id DESC LIMIT $3",
         )
         .bind(site)
+        .bind(before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .iter()
-            .map(|r| AuditEntry {
-                at: r.get(0),
-                site: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                detail: r.get(4),
-                client: r.get(5),
+            .map(|r| {
+                (
+                    r.get(0),
+                    AuditEntry {
+                        at: r.get(1),
+                        site: r.get(2),
+                        actor: r.get(3),
+                        action: r.get(4),
+                        detail: r.get(5),
+                        client: r.get(6),
+                    },
+                )
             })
             .collect())
     }
@@ -190,7 +214,7 @@ fn merge_detail(detail: &str, erased: Erased) -> String {
     serde_json::Value::Object(object).to_string()
 }
 
-async fn insert_audit(
+pub(super) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     entry: &AuditEntry,
 ) -> Result<(), StoreError> {

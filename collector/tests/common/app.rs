@@ -19,7 +19,20 @@ pub struct App {
     pub dir: tempfile::TempDir,
     pub database_url: String,
     pub http: Client,
+    /// The collector's own store (for setting up people).
+    pub store: Store,
 }
+
+/// A person made for a test: their password, and an API token for the
+/// sites of their roles.
+pub struct Member {
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+/// A password that passes the strength check.
+pub const PASSWORD: &str = "lilac-tundra-oboe-91";
 
 pub fn config_text(dir: &Path, database_url: &str) -> String {
     format!(
@@ -101,13 +114,14 @@ pub async fn spawn_app_edited(edit: impl FnOnce(String) -> String) -> App {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = collector::AppState::new(settings, store);
+    let state = collector::AppState::new(settings, store.clone());
     tokio::spawn(collector::serve(listener, state, std::future::pending()));
     App {
         url,
         dir,
         database_url,
         http: Client::new(),
+        store,
     }
 }
 
@@ -117,6 +131,88 @@ pub fn answer() -> Value {
         "respondent": "r-1", "score": 2, "step": "checkout_done", "page": "/done",
         "locale": "en", "props": {"plan": "pro"}
     })
+}
+
+impl App {
+    /// `email` with `roles` (`(site, role)`), an owner if `owner`, the
+    /// password [`PASSWORD`], and an API token for the sites of the roles
+    /// (every configured site for an owner), made in the store directly.
+    pub async fn member(&self, email: &str, owner: bool, roles: &[(&str, &str)]) -> Member {
+        make_member(&self.store, email, owner, roles).await
+    }
+
+    /// An admin of `shop` (and only of it), with an API token for it.
+    pub async fn admin(&self) -> Member {
+        self.member("admin@shop.test", false, &[("shop", "admin")])
+            .await
+    }
+
+    /// Signs in through the form, as a browser of the collector's own page
+    /// would; the `name=value` of the session cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        sign_in(&self.url, email, password).await
+    }
+}
+
+/// [`App::member`] on any store.
+pub async fn make_member(
+    store: &Store,
+    email: &str,
+    owner: bool,
+    roles: &[(&str, &str)],
+) -> Member {
+    use collector::people::{password, secret};
+    let hash = password::hash(PASSWORD);
+    let user = store
+        .create_user(
+            &collector::store::NewUser {
+                email,
+                name: "Test Person",
+                owner,
+                role: None,
+                invite: None,
+                password_hash: Some(&hash),
+                now: 1,
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    for (site, role) in roles {
+        store.set_role(user.id, site, role, &[]).await.unwrap();
+    }
+    let token = secret::api_token();
+    let mut sites: Vec<String> = roles.iter().map(|(s, _)| s.to_string()).collect();
+    if owner {
+        sites = vec!["shop".into(), "blog".into()];
+    }
+    store
+        .create_token(&secret::digest(&token), user.id, "test", &sites, 1, &[])
+        .await
+        .unwrap();
+    Member {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+        token,
+    }
+}
+
+/// [`App::sign_in`] at the collector of `url`.
+pub async fn sign_in(url: &str, email: &str, password: &str) -> String {
+    let response = no_redirects()
+        .post(format!("{url}/signin"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "signing in {email}");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
 }
 
 impl App {
@@ -199,4 +295,40 @@ pub fn closed(score: u8, reasons: &[&str], other: Option<&str>) -> Value {
         a["follow_up"]["other"] = json!(text);
     }
     a
+}
+
+/// A client that shows redirects instead of following them.
+pub fn no_redirects() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A browser on the collector's own pages.
+pub fn own_page(request: reqwest::RequestBuilder, cookie: &str) -> reqwest::RequestBuilder {
+    request
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-origin")
+}
+
+/// The path of the set-password link in `text`.
+pub fn link_in(text: &str) -> String {
+    let at = text.find("/set-password/").expect("a set-password link");
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/' || *c == '-')
+        .collect()
+}
+
+pub async fn set_password(app: &App, link: &str, password: &str, repeat: &str) -> (u16, String) {
+    let response = no_redirects()
+        .post(format!("{}{link}", app.url))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("password", password), ("repeat", repeat)])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
 }

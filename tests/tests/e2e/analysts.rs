@@ -1,11 +1,13 @@
 //! The analysts' side in a real browser: answers made in the widget appear on
-//! the dashboard, reached through its token form.
+//! the dashboard of a signed-in analyst.
 
 use fantoccini::Locator;
 use pulso_e2e::{
     Stack, TOKEN, answered_before, card, choose_score, eventually, in_card, save_doc_image, send,
     with_browser,
 };
+
+const PASSWORD: &str = "harbour-pepper-quill-5";
 
 /// Six weeks of history, so the trend has something to show.
 async fn history(stack: &Stack) -> u64 {
@@ -74,6 +76,21 @@ async fn history(stack: &Stack) -> u64 {
 async fn answers_made_in_the_browser_appear_on_the_dashboard() {
     let stack = Stack::start().await;
     let stored = history(&stack).await;
+    stack.pulso_user(
+        &[
+            "add",
+            "--email",
+            "ana@shop.test",
+            "--name",
+            "Ana",
+            "--site",
+            "shop",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
     let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
     with_browser(move |client| async move {
         // A returning visitor answers the closed list with "Other".
@@ -94,19 +111,21 @@ async fn answers_made_in_the_browser_appear_on_the_dashboard() {
             .unwrap();
         send(&root).await;
 
-        // The analyst opens the dashboard and gives the token once.
+        // The analyst opens the dashboard and signs in on the way.
         client.set_window_size(1000, 2300).await.unwrap();
         client
             .goto(&format!("{collector}/dashboard/shop"))
             .await
             .unwrap();
-        client
-            .find(Locator::Id("token"))
-            .await
-            .unwrap()
-            .send_keys(TOKEN)
-            .await
-            .unwrap();
+        for (field, text) in [("email", "ana@shop.test"), ("password", PASSWORD)] {
+            client
+                .find(Locator::Id(field))
+                .await
+                .unwrap()
+                .send_keys(text)
+                .await
+                .unwrap();
+        }
         client
             .find(Locator::Css("form button"))
             .await

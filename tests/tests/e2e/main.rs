@@ -16,6 +16,8 @@ mod storage;
 mod privacy;
 // The analysts' side: the dashboard shows answers made in the widget.
 mod analysts;
+// Team access: the first owner, set-password links, signing in, members, tokens, the audit log.
+mod team;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
 mod webhooks;
 // Triggers and targeting: steps, URL rules and SPA navigation, sampling, periods, hostile pages.

@@ -2,7 +2,12 @@
 //! from a [`Report`]: no script, no CDN, readable offline, in light and dark
 //! mode. Every text that came from a respondent or the configuration is escaped.
 
+mod text;
+
 use std::fmt::Write;
+
+use text::fill;
+pub use text::{EN, ES, Words, for_lang};
 
 use crate::report::{Report, Stats};
 
@@ -67,32 +72,27 @@ pub fn stylesheet() -> &'static str {
     STYLE
 }
 
-fn page(title: &str, body: &str) -> String {
+fn page(w: &Words, title: &str, body: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<link rel=\"stylesheet\" href=\"/dashboard.css\">\n</head>\n\
          <body>\n{body}\n</body>\n</html>\n",
-        esc(title)
+        esc(title),
+        lang = w.lang,
     )
 }
 
-/// The token form for `site`.
-pub fn login(site: &str, error: Option<&str>) -> String {
-    let site = esc(site);
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
-        .unwrap_or_default();
-    page(
-        &format!("Pulso · {site}"),
-        &format!(
-            "<main class=\"login\">\n<h1>Pulso · {site}</h1>\n{error}\n\
-             <form method=\"post\" action=\"/dashboard/{site}/login\">\n\
-             <label for=\"token\">Export token</label>\n\
-             <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required>\n\
-             <button type=\"submit\">Open the dashboard</button>\n</form>\n</main>"
-        ),
-    )
+/// What the person looking may do beyond reading, and the page's header.
+pub struct Viewer<'a> {
+    /// The navigation of the signed-in person (HTML).
+    pub nav: &'a str,
+    /// Exports are offered (admins).
+    pub export: bool,
+    /// Links to the members and the audit log (admins).
+    pub admin: bool,
+    /// The page's language.
+    pub words: &'static Words,
 }
 
 /// The dashboard of a report.
@@ -102,25 +102,34 @@ pub fn render(
     surveys: &[String],
     steps: &[String],
     hooks: &[crate::webhooks::WebhookStatus],
+    viewer: &Viewer,
 ) -> String {
     let site = esc(&report.site);
     let o = &report.overall;
+    let w = viewer.words;
     let mut body = String::new();
-    let _ = write!(
-        body,
-        "<header><h1>Pulso · {site}</h1>\
-         <form method=\"post\" action=\"/dashboard/{site}/logout\"><button type=\"submit\">Sign out</button></form></header>\n<main>\n"
-    );
-    body.push_str(&filters(&report.site, shown, surveys, steps));
+    let _ = write!(body, "{}\n<main>\n<h1>Pulso · {site}</h1>\n", viewer.nav);
+    if viewer.admin {
+        let _ = writeln!(
+            body,
+            "<p><a href=\"/dashboard/{site}/members\">{}</a> · \
+             <a href=\"/dashboard/{site}/audit\">{}</a></p>",
+            w.members, w.audit
+        );
+    }
+    body.push_str(&filters(w, &report.site, shown, surveys, steps));
     let _ = writeln!(
         body,
-        "<section class=\"headline\" aria-label=\"Net Promoter Score\">{}</section>",
-        headline(o)
+        "<section class=\"headline\" aria-label=\"{}\">{}</section>",
+        w.nps,
+        headline(w, o)
     );
     let _ = writeln!(
         body,
-        "<section><h2>Trend (weekly NPS, 95% margin shaded)</h2>{}</section>",
+        "<section><h2>{}</h2>{}</section>",
+        w.trend,
         trend(
+            w,
             &report
                 .weekly
                 .iter()
@@ -130,13 +139,16 @@ pub fn render(
     );
     let _ = writeln!(
         body,
-        "<section><h2>Scores 0–10</h2>{}</section>",
-        distribution(o)
+        "<section><h2>{}</h2>{}</section>",
+        w.scores,
+        distribution(w, o)
     );
     let _ = writeln!(
         body,
-        "<section><h2>Classes per funnel step</h2>{}</section>",
+        "<section><h2>{}</h2>{}</section>",
+        w.per_step,
         per_step(
+            w,
             &report
                 .by_step
                 .iter()
@@ -144,9 +156,9 @@ pub fn render(
                 .collect::<Vec<_>>()
         )
     );
-    body.push_str("<section><h2>Reasons per band</h2>\n");
+    let _ = writeln!(body, "<section><h2>{}</h2>", w.reasons);
     if report.reasons.is_empty() {
-        body.push_str("<p class=\"muted\">No closed follow-ups in this range yet.</p>\n");
+        let _ = writeln!(body, "<p class=\"muted\">{}</p>", w.no_reasons);
     }
     for (band, reasons) in &report.reasons {
         let max = reasons
@@ -158,9 +170,9 @@ pub fn render(
             .max(1);
         let _ = write!(
             body,
-            "<h3>{} <span class=\"muted\">({} answers)</span></h3>\n<ul class=\"bars\">\n",
+            "<h3>{} <span class=\"muted\">({})</span></h3>\n<ul class=\"bars\">\n",
             esc(band),
-            reasons.closed_answers
+            fill(w.answers, &[("n", &reasons.closed_answers.to_string())])
         );
         for r in &reasons.top {
             let width = 100 * r.count / max;
@@ -174,7 +186,11 @@ pub fn render(
         }
         body.push_str("</ul>\n");
         if !reasons.latest_other.is_empty() {
-            body.push_str("<details><summary>Latest “Other” texts</summary><ul class=\"texts\">\n");
+            let _ = writeln!(
+                body,
+                "<details><summary>{}</summary><ul class=\"texts\">",
+                w.latest_other
+            );
             for t in &reasons.latest_other {
                 let _ = writeln!(
                     body,
@@ -188,29 +204,36 @@ pub fn render(
     }
     body.push_str("</section>\n");
     if !hooks.is_empty() {
-        body.push_str(&webhooks(hooks));
+        body.push_str(&webhooks(w, hooks));
     }
     let q = shown.query();
+    if !viewer.export {
+        body.push_str("</main>");
+        return page(w, &format!("Pulso · {}", report.site), &body);
+    }
     let _ = write!(
         body,
-        "<section><h2>Exports</h2><p>\
+        "<section><h2>{exports}</h2><p>\
          <a href=\"/v1/sites/{site}/export?format=csv{q}\">CSV</a> · \
          <a href=\"/v1/sites/{site}/export?format=json{q}\">JSON</a> · \
          <a href=\"/v1/sites/{site}/export?format=ndjson{q}\">NDJSON</a> · \
-         <a href=\"/v1/sites/{site}/report?{}\">Report (JSON)</a></p></section>\n</main>",
+         <a href=\"/v1/sites/{site}/report?{}\">{report}</a></p></section>\n</main>",
         q.trim_start_matches('&'),
         q = esc(&q),
+        exports = w.exports,
+        report = w.report_json,
     );
-    page(&format!("Pulso · {}", report.site), &body)
+    page(w, &format!("Pulso · {}", report.site), &body)
 }
 
 /// Delivery state per webhook: what waits, what arrived, what failed and why.
-fn webhooks(hooks: &[crate::webhooks::WebhookStatus]) -> String {
+fn webhooks(w: &Words, hooks: &[crate::webhooks::WebhookStatus]) -> String {
     let when = |t: Option<i64>| t.map_or("–".to_owned(), crate::export::rfc3339);
-    let mut out = String::from(
-        "<section><h2>Webhooks</h2>\n<table class=\"hooks\"><thead><tr><th scope=\"col\">Webhook</th>\
-         <th scope=\"col\">Pending</th><th scope=\"col\">Delivered</th><th scope=\"col\">Failed</th>\
-         <th scope=\"col\">Last delivery</th><th scope=\"col\">Last error</th></tr></thead><tbody>\n",
+    let mut out = format!(
+        "<section><h2>{}</h2>\n<table class=\"hooks\"><thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>\n",
+        w.webhooks, w.webhook, w.pending, w.delivered, w.failed, w.last_delivery, w.last_error
     );
     for h in hooks {
         let s = &h.deliveries;
@@ -235,10 +258,12 @@ fn webhooks(hooks: &[crate::webhooks::WebhookStatus]) -> String {
     out
 }
 
-fn filters(site: &str, shown: &Shown, surveys: &[String], steps: &[String]) -> String {
+fn filters(w: &Words, site: &str, shown: &Shown, surveys: &[String], steps: &[String]) -> String {
     let select = |name: &str, label: &str, current: &str, options: &[String]| {
-        let mut s =
-            format!("<label>{label} <select name=\"{name}\"><option value=\"\">All</option>");
+        let mut s = format!(
+            "<label>{label} <select name=\"{name}\"><option value=\"\">{}</option>",
+            w.all
+        );
         for o in options {
             let selected = if o == current { " selected" } else { "" };
             let _ = write!(s, "<option value=\"{0}\"{selected}>{0}</option>", esc(o));
@@ -247,49 +272,56 @@ fn filters(site: &str, shown: &Shown, surveys: &[String], steps: &[String]) -> S
         s
     };
     format!(
-        "<form class=\"filters\" method=\"get\" action=\"/dashboard/{}\" aria-label=\"Filters\">\
-         <label>From <input type=\"date\" name=\"from\" value=\"{}\"></label>\
-         <label>To <input type=\"date\" name=\"to\" value=\"{}\"></label>\
-         <label>Time zone <input name=\"tz\" value=\"{}\" placeholder=\"UTC\"></label>{}{}\
-         <button type=\"submit\">Apply</button></form>\n",
+        "<form class=\"filters\" method=\"get\" action=\"/dashboard/{}\" aria-label=\"{filters}\">\
+         <label>{from} <input type=\"date\" name=\"from\" value=\"{}\"></label>\
+         <label>{to} <input type=\"date\" name=\"to\" value=\"{}\"></label>\
+         <label>{tz} <input name=\"tz\" value=\"{}\" placeholder=\"UTC\"></label>{}{}\
+         <button type=\"submit\">{apply}</button></form>\n",
         esc(site),
         esc(&shown.from),
         esc(&shown.to),
         esc(&shown.tz),
-        select("survey", "Survey", &shown.survey, surveys),
-        select("step", "Step", &shown.step, steps),
+        select("survey", w.survey, &shown.survey, surveys),
+        select("step", w.step, &shown.step, steps),
+        filters = w.filters,
+        from = w.from,
+        to = w.to,
+        tz = w.time_zone,
+        apply = w.apply,
     )
 }
 
-fn headline(o: &Stats) -> String {
+fn headline(w: &Words, o: &Stats) -> String {
     let nps = o.nps.map_or("–".to_owned(), |v| format!("{v:.0}"));
     let moe = o.margin_of_error.map_or(String::new(), |m| {
         format!(" <span class=\"moe\">± {m:.0}</span>")
     });
     let small = if o.small_sample {
-        "<p class=\"warn\">Small sample: fewer than 30 answers, the score can move a lot.</p>"
+        format!("<p class=\"warn\">{}</p>", w.small_sample)
     } else {
-        ""
+        String::new()
     };
-    let share = |c: &str| o.classes.get(c).map_or(0.0, |s| s.share * 100.0);
-    format!(
-        "<p class=\"nps\"><span class=\"big\">{nps}</span>{moe}</p>\
-         <p>NPS from {} answers: {:.0}% promoters, {:.0}% passives, {:.0}% detractors.</p>{small}",
-        o.answers,
-        share("promoter"),
-        share("passive"),
-        share("detractor"),
-    )
+    let share = |c: &str| format!("{:.0}", o.classes.get(c).map_or(0.0, |s| s.share * 100.0));
+    let line = fill(
+        w.headline,
+        &[
+            ("n", &o.answers.to_string()),
+            ("a", &share("promoter")),
+            ("b", &share("passive")),
+            ("c", &share("detractor")),
+        ],
+    );
+    format!("<p class=\"nps\"><span class=\"big\">{nps}</span>{moe}</p><p>{line}</p>{small}")
 }
 
 /// Weekly NPS as a line, its 95% margin as a band around it.
-fn trend(weeks: &[(&str, &Stats)]) -> String {
+fn trend(words: &Words, weeks: &[(&str, &Stats)]) -> String {
     let points: Vec<(&str, f64, f64)> = weeks
         .iter()
         .filter_map(|(w, s)| Some((*w, s.nps?, s.margin_of_error.unwrap_or(0.0))))
         .collect();
     if points.is_empty() {
-        return "<p class=\"muted\">No answers in this range.</p>".into();
+        return format!("<p class=\"muted\">{}</p>", words.no_answers);
     }
     let (w, h, left, top, bottom) = (640.0, 220.0, 40.0, 10.0, 30.0);
     let plot_h = h - top - bottom;
@@ -302,9 +334,11 @@ fn trend(weeks: &[(&str, &Stats)]) -> String {
     };
     let y = |v: f64| top + (100.0 - v.clamp(-100.0, 100.0)) / 200.0 * plot_h;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Weekly NPS from {} to {}\">",
-        esc(points[0].0),
-        esc(points[points.len() - 1].0)
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
+        esc(&fill(
+            words.trend_label,
+            &[("a", points[0].0), ("b", points[points.len() - 1].0)]
+        ))
     );
     for v in [-100.0, -50.0, 0.0, 50.0, 100.0] {
         let _ = write!(
@@ -347,13 +381,18 @@ fn trend(weeks: &[(&str, &Stats)]) -> String {
     for (i, p) in points.iter().enumerate() {
         let _ = write!(
             svg,
-            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" class=\"dot\"><title>Week of {week}: NPS {nps:.0} ± {moe:.0}</title></circle>\
+            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" class=\"dot\"><title>{week}</title></circle>\
              <text x=\"{cx:.1}\" y=\"{ty:.1}\" class=\"axis\" text-anchor=\"middle\">{short}</text>",
             cx = x(i),
             cy = y(p.1),
-            week = esc(p.0),
-            nps = p.1,
-            moe = p.2,
+            week = esc(&fill(
+                words.week,
+                &[
+                    ("a", p.0),
+                    ("b", &format!("{:.0}", p.1)),
+                    ("c", &format!("{:.0}", p.2))
+                ]
+            )),
             ty = h - 8.0,
             short = esc(p.0.get(5..).unwrap_or(p.0)),
         );
@@ -363,11 +402,12 @@ fn trend(weeks: &[(&str, &Stats)]) -> String {
 }
 
 /// Answers per score, bars coloured by class.
-fn distribution(o: &Stats) -> String {
+fn distribution(words: &Words, o: &Stats) -> String {
     let max = o.scores.iter().copied().max().unwrap_or(0).max(1);
     let (w, h, bar) = (640.0, 200.0, 640.0 / 11.0);
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Answers per score: {}\">",
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}: {}\">",
+        words.per_score_label,
         o.scores
             .iter()
             .enumerate()
@@ -400,19 +440,20 @@ fn distribution(o: &Stats) -> String {
 }
 
 /// Each funnel step as a bar split into detractor, passive and promoter shares.
-fn per_step(steps: &[(&str, &Stats)]) -> String {
+fn per_step(words: &Words, steps: &[(&str, &Stats)]) -> String {
     if steps.is_empty() {
-        return "<p class=\"muted\">No answers in this range.</p>".into();
+        return format!("<p class=\"muted\">{}</p>", words.no_answers);
     }
     let (w, row) = (640.0, 34.0);
     let label_w = 250.0;
     let h = row * steps.len() as f64 + 10.0;
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Detractor, passive and promoter shares per funnel step\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\">",
+        words.per_step_label
     );
     for (i, (step, stats)) in steps.iter().enumerate() {
         let y = i as f64 * row + 5.0;
-        let name = if step.is_empty() { "(no step)" } else { step };
+        let name = if step.is_empty() { words.no_step } else { step };
         let nps = stats.nps.map_or("–".to_owned(), |v| format!("{v:.0}"));
         let _ = write!(
             svg,
@@ -422,12 +463,15 @@ fn per_step(steps: &[(&str, &Stats)]) -> String {
             stats.answers
         );
         let mut x = label_w;
-        for class in ["detractor", "passive", "promoter"] {
+        for (class, named) in ["detractor", "passive", "promoter"]
+            .iter()
+            .zip(words.classes)
+        {
             let share = stats.classes.get(class).map_or(0.0, |s| s.share);
             let width = (w - label_w) * share;
             let _ = write!(
                 svg,
-                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"24\" class=\"{class}\"><title>{class}: {:.0}%</title></rect>",
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"24\" class=\"{class}\"><title>{named}: {:.0}%</title></rect>",
                 share * 100.0
             );
             x += width;
