@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::store::{AnswerRow, Filter, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 25] = [
     "id",
     "created_at",
     "updated_at",
@@ -36,6 +36,10 @@ pub const COLUMNS: [&str; 21] = [
     "user_id",
     "props",
     "user_verified",
+    "status",
+    "owner",
+    "tags",
+    "resolved_at",
 ];
 
 /// Rows are handed over in chunks of about this many bytes.
@@ -226,7 +230,7 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 4096))
 }
 
-fn csv_record(r: &AnswerRow) -> [String; 21] {
+fn csv_record(r: &AnswerRow) -> [String; COLUMNS.len()] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         r.id.clone(),
@@ -250,6 +254,10 @@ fn csv_record(r: &AnswerRow) -> [String; 21] {
         opt(&r.user_id),
         r.props.clone(),
         r.user_verified.map(|f| f.to_string()).unwrap_or_default(),
+        r.status.clone(),
+        opt(&r.owner),
+        r.tags.join(";"),
+        r.resolved_at.map(rfc3339).unwrap_or_default(),
     ]
 }
 
@@ -280,6 +288,12 @@ pub struct JsonRow<'a> {
     #[schema(value_type = Object)]
     props: &'a serde_json::value::RawValue,
     user_verified: Option<bool>,
+    /// new, open, waiting, resolved or dismissed.
+    status: &'a str,
+    /// The owner's email.
+    owner: Option<&'a str>,
+    tags: Vec<&'a str>,
+    resolved_at: Option<String>,
 }
 
 impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
@@ -315,6 +329,10 @@ impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
             // Stored as JSON text by the collector itself.
             props: serde_json::from_str(&r.props).unwrap_or(empty),
             user_verified: r.user_verified,
+            status: &r.status,
+            owner: r.owner.as_deref(),
+            tags: r.tags.iter().map(String::as_str).collect(),
+            resolved_at: r.resolved_at.map(rfc3339),
         }
     }
 }
@@ -368,6 +386,10 @@ pub struct Params {
     /// Only this band of the survey.
     #[arg(long)]
     pub band: Option<String>,
+    /// Answers dismissed in the inbox (spam, tests): exclude (default),
+    /// include, or only.
+    #[arg(long)]
+    pub dismissed: Option<String>,
 }
 
 impl Params {
@@ -389,6 +411,14 @@ impl Params {
             ));
         }
         let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let dismissed = match self.dismissed.as_deref() {
+            None | Some("") | Some("exclude") => crate::store::Dismissed::Exclude,
+            Some("include") => crate::store::Dismissed::Include,
+            Some("only") => crate::store::Dismissed::Only,
+            Some(other) => {
+                return Err(("dismissed", format!("`{other}`: exclude, include or only")));
+            }
+        };
         Ok(Asked {
             format,
             filter: Filter {
@@ -398,6 +428,7 @@ impl Params {
                 step: given(&self.step),
                 class,
                 band: given(&self.band),
+                dismissed,
             },
             tz,
         })

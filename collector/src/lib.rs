@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod export;
 pub mod http;
 pub mod identity;
+pub mod inbox;
 pub mod metrics;
 pub mod people;
 pub mod privacy;
@@ -52,9 +53,11 @@ pub async fn serve(
         .run(),
     );
     let retention = tokio::spawn(privacy::run_retention(state.clone()));
+    let deadlines = tokio::spawn(inbox::work::watch_deadlines(state.clone()));
     let http = state.settings().http.clone();
     let served = server::run(listener, app(state), &http, shutdown).await;
     retention.abort();
+    deadlines.abort();
     // A delivery cut short is sent again when its claim runs out.
     worker.abort();
     served

@@ -31,6 +31,7 @@ fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer
         reason_ids: None,
         reason_texts: None,
         other_text: None,
+        owner: None,
         at_millis: 1_764_000_000_000 + i64::from(rev),
         events: None,
     }

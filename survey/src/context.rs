@@ -78,6 +78,11 @@ impl Props {
         }
     }
 
+    /// The kept value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Prop> {
+        self.kept.get(key)
+    }
+
     /// Nothing kept (what was dropped does not count).
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty()

@@ -58,3 +58,19 @@ pub(super) fn offset_of(text: &str, path: &[PathSeg]) -> Option<usize> {
     }
     best
 }
+
+/// The segments of a dotted path (`assign[0].to`, `deadlines.detractor`).
+pub(super) fn segments(dotted: &str) -> Vec<PathSeg> {
+    let mut out = Vec::new();
+    for part in dotted.split('.') {
+        let (key, index) = match part.split_once('[') {
+            Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        out.push(PathSeg::Key(key.to_owned()));
+        if let Some(i) = index {
+            out.push(PathSeg::Index(i));
+        }
+    }
+    out
+}

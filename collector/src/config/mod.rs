@@ -134,6 +134,8 @@ pub struct Site {
     /// the same respondent (0: none).
     pub gap_days: u32,
     pub theme: survey::Theme,
+    /// How the team works the site's answers (`[sites.KEY.inbox]`).
+    pub inbox: crate::inbox::InboxSettings,
 }
 
 impl Site {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use survey::{PathSeg, Survey};
 
-use super::locate::{dotted, line_at, offset_of};
+use super::locate::{self, dotted, line_at, offset_of};
 use super::{
     ConfigError, DEFAULT_DATABASE_URL, DEFAULT_LISTEN, Http, Limits, MIN_SECRET_CHARS, Secret,
     Settings, Site,
@@ -123,6 +123,8 @@ struct RawSite {
     gap_days: u32,
     #[serde(default)]
     theme: survey::Theme,
+    #[serde(default)]
+    inbox: crate::inbox::RawInbox,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +147,8 @@ struct RawWebhook {
     steps: Vec<String>,
     /// `"24h"`, `"90m"`, `"2 days"`.
     give_up_after: Option<String>,
+    #[serde(default)]
+    inbox_events: Vec<String>,
 }
 
 /// Parses and checks the text of a config file; `file` is only used in errors.
@@ -256,6 +260,16 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         if raw_site.gap_days > 3650 {
             return Err(error(at, field("gap_days"), "at most 3650 days".into()));
         }
+        let inbox = crate::inbox::check_settings(raw_site.inbox, &surveys, parse_duration)
+            .map_err(|(name, message)| {
+                let mut path = vec![
+                    PathSeg::Key("sites".into()),
+                    PathSeg::Key(key.clone()),
+                    PathSeg::Key("inbox".into()),
+                ];
+                path.extend(locate::segments(&name));
+                error(offset_of(text, &path), dotted(&path), message)
+            })?;
         let mut hooks: Vec<Arc<Webhook>> = Vec::new();
         for (index, raw_hook) in raw_site.webhooks.into_iter().enumerate() {
             let path = [
@@ -294,6 +308,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 webhooks: hooks,
                 gap_days: raw_site.gap_days,
                 theme: raw_site.theme,
+                inbox,
             },
         );
     }
@@ -471,6 +486,16 @@ fn webhook(
     if let Some(s) = raw.steps.iter().find(|s| !survey::is_id(s)) {
         return Err(("steps", format!("`{s}` is not a step name")));
     }
+    if let Some(k) = raw
+        .inbox_events
+        .iter()
+        .find(|k| !webhooks::inbox::KINDS.contains(&k.as_str()))
+    {
+        return Err((
+            "inbox_events",
+            format!("`{k}` is none of {}", webhooks::inbox::KINDS.join(", ")),
+        ));
+    }
     let give_up_after = match raw.give_up_after {
         None => webhooks::DEFAULT_GIVE_UP_AFTER,
         Some(text) => parse_duration(&text)
@@ -492,6 +517,7 @@ fn webhook(
         surveys: raw.surveys,
         steps: raw.steps,
         give_up_after,
+        inbox_events: raw.inbox_events,
         dashboard_url: format!("{public_url}/dashboard/{site}"),
     })
 }

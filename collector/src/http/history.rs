@@ -34,6 +34,42 @@ pub struct Lookup {
     user_hash: Option<String>,
 }
 
+impl Lookup {
+    /// The respondent id, the user id to trust (with the site's secret, only
+    /// a verified one), and whether only verified answers count for it; or
+    /// the field at fault.
+    pub fn whom(
+        self,
+        site: Option<&crate::config::Site>,
+    ) -> Result<(String, Option<String>, bool), ApiError> {
+        if !survey::is_id(&self.respondent) {
+            return Err(ApiError::unprocessable(
+                "respondent",
+                "invalid_respondent",
+                "respondent must be 1-100 letters, digits, '-' or '_'",
+            ));
+        }
+        let user = self.user_id.filter(|u| !u.is_empty());
+        if user.as_ref().is_some_and(|u| u.chars().count() > 100) {
+            return Err(ApiError::unprocessable(
+                "user_id",
+                "invalid_user_id",
+                "user ids are at most 100 characters",
+            ));
+        }
+        // With the site's secret, only a verified user is looked up, and
+        // only among answers whose user was verified too.
+        Ok(match site.and_then(|s| s.identity_secret.as_ref()) {
+            Some(secret) => (
+                self.respondent,
+                user.filter(|u| crate::identity::verified(secret, u, self.user_hash.as_deref())),
+                true,
+            ),
+            None => (self.respondent, user, false),
+        })
+    }
+}
+
 /// Whether the respondent, or the user, answered on the site before. A site
 /// that does not exist answers as one where nobody answered: the answer says
 /// nothing of which sites there are.
@@ -61,43 +97,16 @@ pub async fn history(
         ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
     })?;
     let lookup: Lookup = decode(&body)?;
-    if !survey::is_id(&lookup.respondent) {
-        return Err(ApiError::unprocessable(
-            "respondent",
-            "invalid_respondent",
-            "respondent must be 1-100 letters, digits, '-' or '_'",
-        ));
-    }
-    let user = lookup.user_id.filter(|u| !u.is_empty());
-    if user.as_ref().is_some_and(|u| u.chars().count() > 100) {
-        return Err(ApiError::unprocessable(
-            "user_id",
-            "invalid_user_id",
-            "user ids are at most 100 characters",
-        ));
-    }
     let answered = match state.site(&site) {
-        None => false,
+        None => {
+            lookup.whom(None)?;
+            false
+        }
         Some(site) => {
-            // With the site's secret, only a verified user is looked up, and
-            // only among answers whose user was verified too.
-            let (user, verified_only) = match &site.identity_secret {
-                Some(secret) => (
-                    user.filter(|u| {
-                        crate::identity::verified(secret, u, lookup.user_hash.as_deref())
-                    }),
-                    true,
-                ),
-                None => (user, false),
-            };
+            let (respondent, user, verified_only) = lookup.whom(Some(site))?;
             state
                 .store()
-                .has_answered(
-                    &site.key,
-                    &lookup.respondent,
-                    user.as_deref(),
-                    verified_only,
-                )
+                .has_answered(&site.key, &respondent, user.as_deref(), verified_only)
                 .await
                 .map_err(ApiError::unavailable)?
         }

@@ -124,8 +124,21 @@ pub fn prepare(site: &Site, mut answer: Answer) -> Result<(NewAnswer, Vec<String
         ),
         _ => None,
     };
+    let props = answer.props.clone();
     let mut record = to_record(answer, score, survey)?;
     record.user_verified = verified;
+    // The site's rules give a new answer its owner (kept while it has none).
+    let prop = |name: &str| match props.get(name) {
+        Some(survey::Prop::Text(v)) => Some(v.clone()),
+        _ => None,
+    };
+    record.owner = site.inbox.owner_of(&crate::inbox::Seen {
+        class: score.class(),
+        band: &record.band,
+        survey: &record.survey,
+        step: record.step.as_deref(),
+        prop: &prop,
+    });
     Ok((record, dropped))
 }
 
@@ -237,6 +250,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         reason_ids: None,
         reason_texts: None,
         other_text: None,
+        owner: None,
         at_millis: now_millis(),
         events: None,
     };

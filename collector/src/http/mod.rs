@@ -4,7 +4,7 @@ mod assets;
 mod dashboard;
 mod error;
 mod export;
-mod history;
+pub mod history;
 mod ingest;
 mod limits;
 pub mod openapi;
@@ -52,6 +52,7 @@ struct Inner {
     per_site: limits::PerSite,
     tokens: tokens::Tokens,
     sign_ins: crate::people::SignIns,
+    reply_keys: crate::inbox::ReplyKeys,
     metrics: Arc<Metrics>,
 }
 
@@ -80,6 +81,7 @@ impl AppState {
                 per_site: limits::PerSite::new(&settings.limits),
                 tokens: tokens::Tokens::new(&settings.limits),
                 sign_ins: crate::people::SignIns::new(&settings.limits),
+                reply_keys: crate::inbox::ReplyKeys::default(),
                 events,
                 settings,
                 store,
@@ -108,6 +110,11 @@ impl AppState {
     /// The throttles of failed token attempts.
     pub fn tokens(&self) -> &tokens::Tokens {
         &self.inner.tokens
+    }
+
+    /// The keys of replies waiting per site, as the configuration lists them.
+    pub fn reply_keys(&self) -> &crate::inbox::ReplyKeys {
+        &self.inner.reply_keys
     }
 
     /// The throttles of failed sign-ins.
@@ -147,6 +154,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/responses", post(ingest::post_response))
         .route("/v1/sites/{site}/config", get(site_config))
         .route("/v1/sites/{site}/history", post(history::history))
+        .merge(crate::inbox::browser_router())
         .merge(extra);
     // CORS outside the limit: a preflight is never counted, and a 429 still
     // carries the headers the page needs to read it.
@@ -160,6 +168,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/dashboard.css", get(dashboard::stylesheet))
         .route("/dashboard/{site}", get(dashboard::show))
         .merge(crate::people::router())
+        .merge(crate::inbox::router())
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/readyz", get(readyz));
@@ -212,7 +221,12 @@ fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
     else {
         return false;
     };
-    (rest == "config" || rest == "history")
+    let replies = rest == "replies"
+        || rest
+            .strip_prefix("replies/")
+            .and_then(|r| r.strip_suffix("/seen"))
+            .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()));
+    (rest == "config" || rest == "history" || replies)
         && state
             .site(key)
             .is_some_and(|site| site.allows_origin(origin))
@@ -312,6 +326,23 @@ async fn site_config(
         .client_configs
         .get(&site)
         .ok_or_else(|| ApiError::not_found("site").field("site"))?;
+    // While replies wait, their keys ride along (`w`): the loader fetches
+    // this on every page view anyway, and a changed list changes the ETag.
+    let keys = state.reply_keys().of(state.store(), &site).await;
+    let with_keys;
+    let (body, etag) = if keys.is_empty() {
+        (body, etag)
+    } else {
+        let listed = serde_json::to_string(&keys).map_err(ApiError::internal)?;
+        let text = format!(
+            "{},\"w\":{listed}}}",
+            body.strip_suffix('}').unwrap_or(body)
+        );
+        let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(text.as_bytes())))
+            .map_err(ApiError::internal)?;
+        with_keys = (text, tag);
+        (&with_keys.0, &with_keys.1)
+    };
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if headers.get(header::IF_NONE_MATCH) == Some(etag) {
         return Ok((

@@ -23,6 +23,16 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// A change refused because the answer changed meanwhile (409): the error,
+/// and the answer as it is now (its `version` the one to send next).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Conflict {
+    pub error: ErrorDetail,
+    #[schema(value_type = Object)]
+    pub current: serde_json::Value,
+}
+
 /// What `POST /v1/responses` answers.
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -21,11 +21,18 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
+mod inbox;
+mod inbox_write;
 mod outbox;
 mod people;
 mod privacy;
 mod write;
 
+pub use inbox::{
+    ActivityLine, Cursor, Handled, InboxAnswer, InboxFilter, InboxRow, OwnerFilter, TagCount,
+    TimelinePoint, WaitingReply,
+};
+pub use inbox_write::{AnswerChange, Changed, NewReply, Records};
 pub use outbox::{Attempt, DueEvent, EventRow, HookState};
 pub use people::{NewUser, SessionRow, TokenRow, User};
 pub use privacy::{AuditEntry, Erased, Subject};
@@ -92,6 +99,9 @@ pub struct NewAnswer {
     pub reason_ids: Option<String>,
     pub reason_texts: Option<String>,
     pub other_text: Option<String>,
+    /// The owner the site's rules give a new answer (an email): set only
+    /// while the answer has none.
+    pub owner: Option<String>,
     pub at_millis: i64,
     /// The events this answer's change calls for (the site's webhooks
     /// decide), written to the outbox in the answer's transaction.
@@ -150,6 +160,17 @@ pub struct Filter {
     pub step: Option<String>,
     pub class: Option<String>,
     pub band: Option<String>,
+    pub dismissed: Dismissed,
+}
+
+/// Whether answers dismissed in the inbox (spam, tests) are read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dismissed {
+    /// Left out, as everything that counts them leaves them out.
+    #[default]
+    Exclude,
+    Include,
+    Only,
 }
 
 /// What an upsert did.
@@ -187,6 +208,11 @@ pub struct AnswerRow {
     pub user_id: Option<String>,
     pub props: String,
     pub user_verified: Option<bool>,
+    /// The inbox's: workflow status, owner (an email), tags, when resolved.
+    pub status: String,
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+    pub resolved_at: Option<i64>,
 }
 
 /// Which database the URL named.
@@ -212,6 +238,7 @@ impl Backend {
 pub struct Store {
     /// Readers.
     pool: AnyPool,
+    backend: Backend,
     /// The writer task's queue.
     writer: mpsc::Sender<Job>,
     /// Woken when a committed batch put events in the webhook outbox.
@@ -273,6 +300,7 @@ impl Store {
         write::start(backend, &url, jobs, events_ready.clone(), deadline).await?;
         Ok(Store {
             pool,
+            backend,
             writer,
             events_ready,
             deadline,
@@ -395,26 +423,16 @@ impl Store {
         filter: &Filter,
     ) -> impl Stream<Item = Result<AnswerRow, StoreError>> + 'a {
         use futures_util::StreamExt;
-        sqlx::query(
-            "SELECT id, created_at, updated_at, site, survey, step, page, locale, score, class,
-                band, first_survey, follow_up, reason_ids, reason_texts, other_text, open_text,
-                respondent, user_id, props, user_verified
-             FROM answers
-             WHERE site = $1
-               AND ($2 IS NULL OR created_at >= $2) AND ($3 IS NULL OR created_at < $3)
-               AND ($4 IS NULL OR survey = $4) AND ($5 IS NULL OR step = $5)
-               AND ($6 IS NULL OR class = $6) AND ($7 IS NULL OR band = $7)
-             ORDER BY created_at, id",
-        )
-        .bind(site.to_owned())
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(filter.survey.clone())
-        .bind(filter.step.clone())
-        .bind(filter.class.clone())
-        .bind(filter.band.clone())
-        .fetch(&self.pool)
-        .map(|row| row.map(|r| to_row(&r)).map_err(StoreError::from))
+        sqlx::query(answers_sql(self.backend, filter.dismissed))
+            .bind(site.to_owned())
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(filter.survey.clone())
+            .bind(filter.step.clone())
+            .bind(filter.class.clone())
+            .bind(filter.band.clone())
+            .fetch(&self.pool)
+            .map(|row| row.map(|r| to_row(&r)).map_err(StoreError::from))
     }
 
     /// Whether the respondent, or the identified user, has an answer on the
@@ -459,6 +477,45 @@ impl Store {
     }
 }
 
+/// The statement of [`Store::answers`], one per backend and treatment of
+/// dismissed answers, built once (the stream borrows its text).
+fn answers_sql(backend: Backend, dismissed: Dismissed) -> &'static str {
+    fn build(backend: Backend, dismissed: Dismissed) -> String {
+        let dismissed = match dismissed {
+            Dismissed::Exclude => "AND a.status <> 'dismissed'",
+            Dismissed::Include => "",
+            Dismissed::Only => "AND a.status = 'dismissed'",
+        };
+        format!(
+            "SELECT a.id, a.created_at, a.updated_at, a.site, a.survey, a.step, a.page, a.locale,
+                a.score, a.class, a.band, a.first_survey, a.follow_up, a.reason_ids,
+                a.reason_texts, a.other_text, a.open_text, a.respondent, a.user_id, a.props,
+                a.user_verified, a.status, {owner} AS owner, {tags} AS tags, a.resolved_at
+             FROM answers a
+             WHERE a.site = $1
+               AND ($2 IS NULL OR a.created_at >= $2) AND ($3 IS NULL OR a.created_at < $3)
+               AND ($4 IS NULL OR a.survey = $4) AND ($5 IS NULL OR a.step = $5)
+               AND ($6 IS NULL OR a.class = $6) AND ($7 IS NULL OR a.band = $7) {dismissed}
+             ORDER BY a.created_at, a.id",
+            owner = inbox::OWNER_EMAIL,
+            tags = inbox::tags_column(backend),
+        )
+    }
+    static ALL: std::sync::LazyLock<Vec<(Backend, Dismissed, String)>> =
+        std::sync::LazyLock::new(|| {
+            let mut all = Vec::new();
+            for backend in [Backend::Sqlite, Backend::Postgres] {
+                for d in [Dismissed::Exclude, Dismissed::Include, Dismissed::Only] {
+                    all.push((backend, d, build(backend, d)));
+                }
+            }
+            all
+        });
+    ALL.iter()
+        .find(|(b, d, _)| *b == backend && *d == dismissed)
+        .map_or("", |(_, _, text)| text.as_str())
+}
+
 fn to_row(r: &AnyRow) -> AnswerRow {
     AnswerRow {
         id: r.get("id"),
@@ -482,5 +539,9 @@ fn to_row(r: &AnyRow) -> AnswerRow {
         user_id: r.get("user_id"),
         props: r.get("props"),
         user_verified: r.get::<Option<i64>, _>("user_verified").map(|b| b != 0),
+        status: r.get("status"),
+        owner: r.get("owner"),
+        tags: inbox::split_tags(r.get("tags")),
+        resolved_at: r.get("resolved_at"),
     }
 }

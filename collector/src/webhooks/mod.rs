@@ -8,6 +8,7 @@
 //! idempotency key lets receivers drop repeats.
 
 pub mod deliver;
+pub mod inbox;
 
 use std::time::Duration;
 
@@ -44,6 +45,10 @@ pub struct Webhook {
     pub steps: Vec<String>,
     /// An event not delivered this long after its answer is marked failed.
     pub give_up_after: Duration,
+    /// The inbox's events it hears too (`answer.status_changed`,
+    /// `answer.assigned`, `answer.tags_changed`, `answer.overdue`,
+    /// `reply.created`); none unless listed.
+    pub inbox_events: Vec<String>,
     /// The site's dashboard, linked from Slack messages.
     pub dashboard_url: String,
 }
@@ -100,13 +105,19 @@ enum Phase {
 
 impl Webhook {
     fn wants(&self, a: &NewAnswer, class: &str, band: &str) -> bool {
+        self.passes(class, band, &a.survey, a.step.as_deref())
+    }
+
+    /// Whether an answer of this class, band, survey and step passes the
+    /// webhook's filters.
+    pub(crate) fn passes(&self, class: &str, band: &str, survey: &str, step: Option<&str>) -> bool {
         let listed = |list: &[String], value: Option<&str>| {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
         };
         listed(&self.classes, Some(class))
             && listed(&self.bands, Some(band))
-            && listed(&self.surveys, Some(&a.survey))
-            && listed(&self.steps, a.step.as_deref())
+            && listed(&self.surveys, Some(survey))
+            && listed(&self.steps, step)
     }
 
     /// The events this webhook is sent when answer `a` is written over
@@ -340,7 +351,7 @@ pub async fn statuses(
 }
 
 /// Slack's three control characters in message text.
-fn slack_escape(text: &str) -> String {
+pub(crate) fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -348,7 +359,7 @@ fn slack_escape(text: &str) -> String {
 
 /// A value in a code span: escaped, its backticks turned into a look-alike
 /// (U+02CB) so that it cannot close the span and format what follows.
-fn slack_code(text: &str) -> String {
+pub(crate) fn slack_code(text: &str) -> String {
     format!("`{}`", slack_escape(text).replace('`', "\u{2cb}"))
 }
 
@@ -435,6 +446,7 @@ mod tests {
             surveys: vec![],
             steps: vec![],
             give_up_after: DEFAULT_GIVE_UP_AFTER,
+            inbox_events: Vec::new(),
             dashboard_url: "https://pulso.example/dashboard/shop".into(),
         }
     }
@@ -461,6 +473,7 @@ mod tests {
             reason_ids: complete.then(|| "late;other".into()),
             reason_texts: complete.then(|| "Late <delivery>; Other".into()),
             other_text: complete.then(|| "Box was wet & torn".into()),
+            owner: None,
             at_millis: 1_764_000_000_000,
             events: None,
         }

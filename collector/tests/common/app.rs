@@ -216,6 +216,16 @@ pub async fn sign_in(url: &str, email: &str, password: &str) -> String {
 }
 
 impl App {
+    /// The export with `query`, through the site's machine token.
+    pub async fn export_as(&self, query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/v1/sites/shop/export?{query}", self.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, body: &Value) -> (StatusCode, Value) {
         self.post_raw(body.to_string(), "application/json", Some(ORIGIN))
             .await

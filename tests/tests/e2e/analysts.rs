@@ -63,6 +63,7 @@ async fn history(stack: &Stack) -> u64 {
                 reason_ids: Some(reason.into()),
                 reason_texts: Some(text.into()),
                 other_text: None,
+                owner: None,
                 at_millis: now - (6 - w as i64) * week - (i as i64) * 3_600_000,
                 events: None,
             };

@@ -90,7 +90,7 @@ fn finish(
 
 /// The columns an upsert writes, in the order of the elements of each row
 /// array in the batch's JSON parameter.
-const COLUMNS: [(&str, Kind); 22] = [
+const COLUMNS: [(&str, Kind); 23] = [
     ("id", Kind::Text),
     ("rev", Kind::Int),
     ("site", Kind::Text),
@@ -113,6 +113,7 @@ const COLUMNS: [(&str, Kind); 22] = [
     ("reason_texts", Kind::Text),
     ("other_text", Kind::Text),
     ("user_verified", Kind::Int),
+    ("owner_id", Kind::OwnerEmail),
 ];
 
 /// The columns of an outbox event, likewise.
@@ -131,6 +132,8 @@ const EVENT_COLUMNS: [(&str, Kind); 8] = [
 enum Kind {
     Text,
     Int,
+    /// An email, written as the id of the user who has it (none: NULL).
+    OwnerEmail,
 }
 
 /// Where an insert's rows come from. PostgreSQL: one JSON parameter holding
@@ -141,7 +144,14 @@ enum Kind {
 fn rows_source(backend: Backend, columns: &[(&str, Kind)]) -> String {
     match backend {
         Backend::Sqlite => {
-            let params: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            let params: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, kind))| match kind {
+                    Kind::OwnerEmail => format!("(SELECT id FROM users WHERE email = ?{})", i + 1),
+                    _ => format!("?{}", i + 1),
+                })
+                .collect();
             format!("VALUES ({})", params.join(", "))
         }
         Backend::Postgres => {
@@ -151,6 +161,7 @@ fn rows_source(backend: Backend, columns: &[(&str, Kind)]) -> String {
                 .map(|(i, (_, kind))| match kind {
                     Kind::Text => format!("e ->> {i}"),
                     Kind::Int => format!("(e ->> {i})::BIGINT"),
+                    Kind::OwnerEmail => format!("(SELECT id FROM users WHERE email = e ->> {i})"),
                 })
                 .collect();
             format!(
@@ -217,7 +228,8 @@ impl Statements {
                 follow_up = excluded.follow_up, open_text = excluded.open_text,
                 first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
                 reason_texts = excluded.reason_texts, other_text = excluded.other_text,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at,
+                owner_id = COALESCE(answers.owner_id, excluded.owner_id)
              WHERE excluded.rev > answers.rev
                AND answers.site = excluded.site
                AND answers.survey = excluded.survey
@@ -297,6 +309,7 @@ fn answer_row(a: &NewAnswer) -> [Value<'_>; COLUMNS.len()] {
         text(&a.reason_texts),
         text(&a.other_text),
         Int(a.user_verified.map(i64::from)),
+        text(&a.owner),
     ]
 }
 
@@ -465,6 +478,7 @@ mod tests {
             reason_ids: None,
             reason_texts: None,
             other_text: None,
+            owner: None,
             at_millis: 1,
             events: None,
         };
@@ -481,7 +495,7 @@ mod tests {
         assert_eq!(kinds(&event_row(&event)), declared(&EVENT_COLUMNS));
         assert_eq!(
             json_array([answer_row(&answer)]).unwrap(),
-            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null]]"#
+            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null,null]]"#
         );
     }
 }
