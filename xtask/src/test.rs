@@ -120,6 +120,8 @@ pub fn run() -> Result {
                     "--test",
                     "inbox_pages",
                     "--test",
+                    "inbox_work",
+                    "--test",
                     "people",
                     "--test",
                     "people_admin",

@@ -18,6 +18,7 @@ mod pages;
 pub mod query;
 mod respondent;
 mod settings;
+mod tags;
 mod text;
 mod view;
 pub mod work;
@@ -83,12 +84,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/sites/{site}/answers/{id}/notes", post(api::note))
         .route("/v1/sites/{site}/answers/{id}/replies", post(api::reply))
-        .route("/v1/sites/{site}/tags", get(api::tags))
+        .route("/v1/sites/{site}/tags", get(self::tags::tags))
         .route(
             "/v1/sites/{site}/tags/{tag}",
-            axum::routing::patch(api::rename_tag).delete(api::delete_tag),
+            axum::routing::patch(tags::rename_tag).delete(tags::delete_tag),
         )
-        .route("/v1/sites/{site}/tags/{tag}/merge", post(api::merge_tag))
+        .route("/v1/sites/{site}/tags/{tag}/merge", post(tags::merge_tag))
         .route("/dashboard/{site}/answers", get(pages::inbox))
         .route("/dashboard/{site}/answers/bulk", post(pages::bulk))
         .route(

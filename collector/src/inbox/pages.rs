@@ -8,9 +8,10 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::api::{TagAction, inbox_page, owner_filter, tag_action};
+use super::api::{inbox_page, owner_filter};
 use super::html;
 use super::query::{ChangeBody, ListQuery};
+use super::tags::{TagAction, tag_action};
 use super::text::{self as words, fill};
 use super::work::{self, Outcome};
 use crate::config::Site;

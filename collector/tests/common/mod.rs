@@ -3,6 +3,7 @@
 //! `PULSO_TEST_POSTGRES` naming a throwaway PostgreSQL server.
 
 pub mod app;
+pub mod inbox;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
