@@ -109,6 +109,9 @@ fn filters(doc: &mut Value) {
                 Some("class") => {
                     json!({"type": "string", "enum": ["", "detractor", "passive", "promoter"]})
                 }
+                Some("dismissed") => {
+                    json!({"type": "string", "enum": ["", "exclude", "include", "only"]})
+                }
                 _ => continue,
             };
             p["schema"] = schema;
