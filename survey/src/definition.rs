@@ -339,6 +339,12 @@ pub struct ClientConfig {
     pub gap_ms: u64,
     #[serde(default)]
     pub theme: Theme,
+    /// The keys of the replies of the site's team that wait for their
+    /// respondents: the first 8 hex digits of a respondent id, or of a
+    /// verified user's hash. Always last, always present (the loader reads
+    /// it without a check).
+    #[serde(default)]
+    pub w: Vec<String>,
 }
 
 /// Days in milliseconds.

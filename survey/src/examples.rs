@@ -126,6 +126,7 @@ pub fn client_config() -> ClientConfig {
             accent: Some("#0b57d0".into()),
             ..Default::default()
         },
+        w: Vec::new(),
     }
 }
 

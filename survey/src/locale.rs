@@ -42,6 +42,8 @@ pub struct UiStrings {
     pub other_label: &'static str,
     pub need_other: &'static str,
     pub pick_hint: &'static str,
+    /// Above a reply of the site's team.
+    pub reply_title: &'static str,
 }
 
 const EN: UiStrings = UiStrings {
@@ -57,6 +59,7 @@ const EN: UiStrings = UiStrings {
     other_label: "Please tell us more",
     need_other: "Please describe your other reason.",
     pick_hint: "Choose all that apply.",
+    reply_title: "A reply to your feedback",
 };
 
 const ES: UiStrings = UiStrings {
@@ -72,6 +75,7 @@ const ES: UiStrings = UiStrings {
     other_label: "Cuéntanos más",
     need_other: "Describe tu otro motivo.",
     pick_hint: "Elige todas las que correspondan.",
+    reply_title: "Respuesta a tu opinión",
 };
 
 /// Built-in strings for a locale; English for any locale we do not ship.

@@ -4,7 +4,7 @@
 // bundles it with wasm-bindgen's glue into one module (esbuild, then terser)
 // named with the bundle's content hash: the loader fetches that module and the
 // wasm side by side, one round trip.
-import load, { show as card } from './pulso_widget.js';
+import load, { show as card, reply as replyCard } from './pulso_widget.js';
 
 export function boot(base, site, store, wasm) {
   // `store` is the loader's: this collector's and this site's keys in
@@ -131,14 +131,40 @@ export function boot(base, site, store, wasm) {
   // next survey of this page view (single-page apps live long).
   var ready;
   // `o`: the loader's options, one letter each: survey (s; a preview may give
-  // its id), theme (t), respondent (r), user id (u) and its hash (h), preview
+  // its id; 1 when a reply waits instead), theme (t), respondent (r), user id (u) and its hash (h), preview
   // (v), step (p), page (g), props (o), locale (l: the list of locales to try
   // once here). This adds the note (n), the site, the sender and whether this
   // is a first survey, and the card reads them all.
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
-    var survey = typeof o.s == 'string' ? fetch(base + '/v1/sites/' + site + '/config').then(function (r) { return r.json() }).then(function (c) {
+    return o.s === 1 ? reply(o) : survey(o);
+  };
+  var loadCard = function () {
+    return ready = ready || load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })
+      .catch(function (e) { ready = wasm = null; throw e });
+  };
+  // A reply of the site's team waits (the configuration listed this
+  // respondent's key, or this verified user's): its text is asked for by a
+  // POST (no id in a URL), shown once in the card, and recorded seen. The
+  // key is 8 hex digits, so another respondent may share it: the collector
+  // then has nothing for them, and nothing shows.
+  var reply = function (o) {
+    var whom = JSON.stringify({ respondent: o.r, user_id: o.u, user_hash: o.h });
+    var post = function (path) {
+      return fetch(base + '/v1/sites/' + encodeURIComponent(site) + '/replies' + path, {
+        method: 'POST', headers: { 'content-type': 'text/plain' }, body: whom
+      });
+    };
+    return post('').then(function (r) { return r.ok && r.json() }).then(function (j) {
+      var r = j && j.replies && j.replies[0];
+      return r && loadCard().then(function () {
+        if (replyCard({ text: r.text, locale: r.locale, t: o.t })) return post('/' + r.id + '/seen');
+      });
+    });
+  };
+  var survey = function (o) {
+    var found = typeof o.s == 'string' ? fetch(base + '/v1/sites/' + site + '/config').then(function (r) { return r.json() }).then(function (c) {
       var s = c.surveys.find(function (s) { return s.id == o.s });
       if (!s) throw 'bad call: show';
       return s;
@@ -146,9 +172,7 @@ export function boot(base, site, store, wasm) {
     // The card does not wait for the first-survey lookup: it needs the answer
     // only once a score is chosen, and gets it as a promise.
     o.first = answeredBefore(o.r, o.u, o.h).then(function (a) { return !a });
-    ready = ready || load({ module_or_path: wasm || fetch(import.meta.url.replace(/\.js$/, '.wasm')) })
-      .catch(function (e) { ready = wasm = null; throw e });
-    return Promise.all([survey, ready]).then(function (got) {
+    return Promise.all([found, loadCard()]).then(function (got) {
       o.s = got[0];
       // What became of the card, in the loader's survey history: shown (s),
       // answered (a), dismissed (d), for this survey and for any; a

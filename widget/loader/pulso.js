@@ -69,6 +69,11 @@
   // Surveys come highest priority first: the first one due is shown. URL
   // rules arrive as one anchored regular expression per survey.
   const check = (step, props = { __proto__: null }) => writable && !shown && loadConfig().then((c) => {
+    // A reply of the site's team waits for this respondent (or verified
+    // user): the configuration lists its key, the first 8 hex digits of the
+    // id (or the hash). It shows instead of a survey; boot.js fetches its
+    // text (a key found elsewhere in the id only costs that request).
+    if (c.w.some((k) => (rid + hash).includes(k))) return display(c, shown = 1);
     const t = state(), now = Date.now(), at = path;
     const s = c.surveys.find((s) =>
       (step ? s.steps.includes(step) : RegExp(s.pattern).test(path)) &&
@@ -85,8 +90,8 @@
   }).catch(warn);
   // boot.js imports the card and shows it (not without WebAssembly); the
   // options' names are one letter each (see boot.js): survey (s, or its id
-  // for a preview), theme (t), respondent (r), user id (u) and its hash (h),
-  // preview (v), step (p), page (g), props (o), locale (l). The wasm
+  // for a preview, or 1: a reply waits), theme (t), respondent (r), user id
+  // (u) and its hash (h), preview (v), step (p), page (g), props (o), locale (l). The wasm
   // is fetched beside it, one round trip for both; a failed fetch is warned
   // about here (never an unhandled rejection in the host page, even when the
   // import fails too) and boot.js tries again. (Checking for WebAssembly first

@@ -195,6 +195,23 @@ fn props(value: &JsValue) -> Props {
 /// The loader's options for one display (names of one letter, as the loader
 /// writes them, see boot.js; boot.js adds `site`, `send` and `first`);
 /// `None` if a required part is missing.
+/// A reply to show: its text, the locale of the answer it replies to (for
+/// the card's own words), the site's theme.
+pub struct Reply {
+    pub text: String,
+    pub locale: String,
+    pub theme: Theme,
+}
+
+/// The reply options boot.js gives: `{text, locale, t}`.
+pub fn decode_reply(options: &JsValue) -> Option<Reply> {
+    Some(Reply {
+        text: string(options, "text").filter(|t| !t.is_empty())?,
+        locale: string(options, "locale").unwrap_or_default(),
+        theme: decode_theme(&get(options, "t")),
+    })
+}
+
 pub fn decode_display(options: &JsValue) -> Option<Display> {
     let survey = decode_survey(&get(options, "s"))?;
     let candidates = strings(options, "l");

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ShadowRootInit, ShadowRootMode};
 
 pub use card::Card;
-pub use decode::{Display, decode_display, decode_survey, decode_theme};
+pub use decode::{Display, decode_display, decode_reply, decode_survey, decode_theme};
 pub use wire::to_json;
 
 /// The tag of the element that hosts the card's shadow root. A custom name keeps
@@ -48,7 +48,19 @@ pub fn show(options: JsValue) -> bool {
     mount(display).is_ok()
 }
 
-fn mount(display: Display) -> Result<(), JsValue> {
+/// Shows a reply of the site's team to the respondent: `{text, locale, t}`
+/// (the theme) from boot.js. `false` when nothing was shown (a card is
+/// open, or the options are unusable); boot.js records it seen otherwise.
+#[wasm_bindgen]
+pub fn reply(options: JsValue) -> bool {
+    if MOUNTED.with(|m| m.borrow().is_some()) {
+        return false;
+    }
+    decode_reply(&options).is_some_and(|r| mount_reply(r).is_ok())
+}
+
+/// A host element with its shadow root and the card's sheets, on the page.
+fn host(theme: &survey::Theme) -> Result<(web_sys::Element, web_sys::ShadowRoot), JsValue> {
     let document = document()?;
     let host = document.create_element(HOST_TAG)?;
     let init = ShadowRootInit::new(ShadowRootMode::Open);
@@ -57,23 +69,73 @@ fn mount(display: Display) -> Result<(), JsValue> {
     let sheet = web_sys::CssStyleSheet::new()?;
     sheet.replace_sync(STYLE)?;
     // The site's theme, as a second sheet over the first.
-    let theme = web_sys::CssStyleSheet::new()?;
-    theme.replace_sync(&theme_css(&display.theme))?;
+    let themed = web_sys::CssStyleSheet::new()?;
+    themed.replace_sync(&theme_css(theme))?;
     js_sys::Reflect::set(
         &root,
         &"adoptedStyleSheets".into(),
-        &js_sys::Array::of2(&sheet, &theme),
+        &js_sys::Array::of2(&sheet, &themed),
     )?;
-    let mount_point: web_sys::HtmlElement = document.create_element("div")?.unchecked_into();
-    root.append_child(&mount_point)?;
     document
         .body()
         .ok_or_else(|| JsValue::from_str("no body"))?
         .append_child(&host)?;
+    Ok((host, root))
+}
+
+fn mount(display: Display) -> Result<(), JsValue> {
+    let (host, root) = host(&display.theme)?;
+    let mount_point: web_sys::HtmlElement = document()?.create_element("div")?.unchecked_into();
+    root.append_child(&mount_point)?;
     let handle = leptos::mount::mount_to(mount_point, move || {
         view! { <Card display=display on_close=close /> }
     });
     MOUNTED.with(|m| *m.borrow_mut() = Some((host, Box::new(handle))));
+    Ok(())
+}
+
+/// The reply card: built with the DOM alone (no reactive view: nothing in
+/// it changes), closed by its button or Escape.
+fn mount_reply(reply: decode::Reply) -> Result<(), JsValue> {
+    let strings = survey::ui_strings(&reply.locale);
+    let (host, root) = host(&reply.theme)?;
+    let document = document()?;
+    let el = |tag: &str, class: &str| -> Result<web_sys::Element, JsValue> {
+        let e = document.create_element(tag)?;
+        e.set_class_name(class);
+        Ok(e)
+    };
+    let card = el("section", "card")?;
+    card.set_attribute("part", "card reply")?;
+    card.set_attribute("role", "dialog")?;
+    card.set_attribute("aria-labelledby", "pulso-reply")?;
+    let button = el("button", "close")?;
+    button.set_attribute("type", "button")?;
+    button.set_attribute("part", "close")?;
+    button.set_attribute("aria-label", strings.close)?;
+    let cross = el("span", "")?;
+    cross.set_attribute("aria-hidden", "true")?;
+    cross.set_text_content(Some("×"));
+    button.append_child(&cross)?;
+    let title = el("p", "question")?;
+    title.set_id("pulso-reply");
+    title.set_text_content(Some(strings.reply_title));
+    let text = el("p", "reply")?;
+    text.set_attribute("part", "reply-text")?;
+    text.set_text_content(Some(&reply.text));
+    card.append_child(&button)?;
+    card.append_child(&title)?;
+    card.append_child(&text)?;
+    root.append_child(&card)?;
+    let on_close = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
+        let key = e.dyn_ref::<web_sys::KeyboardEvent>().map(|k| k.key());
+        if key.is_none() || key.as_deref() == Some("Escape") {
+            close();
+        }
+    });
+    button.add_event_listener_with_callback("click", on_close.as_ref().unchecked_ref())?;
+    card.add_event_listener_with_callback("keydown", on_close.as_ref().unchecked_ref())?;
+    MOUNTED.with(|m| *m.borrow_mut() = Some((host, Box::new(on_close))));
     Ok(())
 }
 

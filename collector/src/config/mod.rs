@@ -162,6 +162,7 @@ impl Site {
             gap_days: self.gap_days,
             gap_ms: survey::days_ms(self.gap_days),
             theme: self.theme.clone(),
+            w: Vec::new(),
         }
     }
 }

@@ -333,10 +333,11 @@ async fn site_config(
     let (body, etag) = if keys.is_empty() {
         (body, etag)
     } else {
+        // The configuration ends with its empty list of keys (`"w":[]}`).
         let listed = serde_json::to_string(&keys).map_err(ApiError::internal)?;
         let text = format!(
-            "{},\"w\":{listed}}}",
-            body.strip_suffix('}').unwrap_or(body)
+            "{}{listed}}}",
+            body.strip_suffix("[]}").unwrap_or(body)
         );
         let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(text.as_bytes())))
             .map_err(ApiError::internal)?;
