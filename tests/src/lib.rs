@@ -6,6 +6,7 @@
 //! `PULSO_E2E_BIN`, `PULSO_E2E_ASSETS`, `PULSO_E2E_CHROMEDRIVER`, `PULSO_E2E_CHROMIUM`, `PULSO_E2E_DOCS`.
 
 mod browser;
+mod signin;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -15,6 +16,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub use browser::*;
+pub use signin::*;
 
 /// The export token every test configuration uses.
 pub const TOKEN: &str = "e2e-export-token-0123456789";

@@ -127,12 +127,13 @@ fn mount_reply(reply: decode::Reply) -> Result<(), JsValue> {
     card.append_child(&title)?;
     card.append_child(&text)?;
     root.append_child(&card)?;
-    let on_close = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
-        let key = e.dyn_ref::<web_sys::KeyboardEvent>().map(|k| k.key());
-        if key.is_none() || key.as_deref() == Some("Escape") {
-            close();
-        }
-    });
+    let on_close =
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
+            let key = e.dyn_ref::<web_sys::KeyboardEvent>().map(|k| k.key());
+            if key.is_none() || key.as_deref() == Some("Escape") {
+                close();
+            }
+        });
     button.add_event_listener_with_callback("click", on_close.as_ref().unchecked_ref())?;
     card.add_event_listener_with_callback("keydown", on_close.as_ref().unchecked_ref())?;
     MOUNTED.with(|m| *m.borrow_mut() = Some((host, Box::new(on_close))));

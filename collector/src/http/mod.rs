@@ -335,10 +335,7 @@ async fn site_config(
     } else {
         // The configuration ends with its empty list of keys (`"w":[]}`).
         let listed = serde_json::to_string(&keys).map_err(ApiError::internal)?;
-        let text = format!(
-            "{}{listed}}}",
-            body.strip_suffix("[]}").unwrap_or(body)
-        );
+        let text = format!("{}{listed}}}", body.strip_suffix("[]}").unwrap_or(body));
         let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(text.as_bytes())))
             .map_err(ApiError::internal)?;
         with_keys = (text, tag);

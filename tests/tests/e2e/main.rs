@@ -18,6 +18,8 @@ mod privacy;
 mod analysts;
 // Team access: the first owner, set-password links, signing in, members, tokens, the audit log.
 mod team;
+// The inbox: an agent takes a detractor's answer, notes, replies, resolves; the reply reaches the respondent.
+mod inbox;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
 mod webhooks;
 // Triggers and targeting: steps, URL rules and SPA navigation, sampling, periods, hostile pages.

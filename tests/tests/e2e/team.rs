@@ -5,77 +5,14 @@
 //! replayed. axe-core on every page, in English and Spanish; screenshots for
 //! the README.
 
-use fantoccini::{Client, Locator, key::Key};
+use fantoccini::{Client, Locator};
 use pulso_e2e::{
-    Stack, axe_page_violations, eventually, focused, press, save_page_image, with_browser,
-    with_browser_in,
+    Stack, arrive, eventually, link_in, no_violations, save_page_image, set_password,
+    sign_in_by_keyboard, type_into, with_browser, with_browser_in,
 };
 
 const OWNER_PASSWORD: &str = "orchid-saffron-kettle-44";
 const VIEWER_PASSWORD: &str = "glacier-tambourine-fig-8";
-
-/// The path of the set-password link in `text`.
-fn link_in(text: &str) -> String {
-    let at = text.find("/set-password/").expect("a set-password link");
-    text[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '/' || *c == '-')
-        .collect()
-}
-
-async fn no_violations(client: &Client, what: &str) {
-    assert_eq!(
-        axe_page_violations(client).await,
-        Vec::<String>::new(),
-        "{what}"
-    );
-}
-
-async fn type_into(client: &Client, id: &str, text: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-/// Waits for the page at `path` (after a form's redirect).
-async fn arrive(client: &Client, path: &str) {
-    eventually(&format!("the page {path}"), || async {
-        let url = client.current_url().await.ok()?;
-        (url.path() == path).then_some(())
-    })
-    .await;
-}
-
-async fn set_password(client: &Client, url: &str, password: &str) {
-    client.goto(url).await.unwrap();
-    type_into(client, "password", password).await;
-    type_into(client, "repeat", password).await;
-    press(client, &[Key::Enter.into()]).await;
-    arrive(client, "/signin").await;
-}
-
-/// Signs in by keyboard alone: Tab to the email, type, Tab, type, Enter.
-async fn sign_in_by_keyboard(client: &Client, collector: &str, email: &str, password: &str) {
-    client.goto(&format!("{collector}/signin")).await.unwrap();
-    press(client, &[Key::Tab.into()]).await;
-    assert_eq!(
-        focused(client).await,
-        "INPUT#email",
-        "the first Tab reaches the email"
-    );
-    let mut keys: Vec<char> = email.chars().collect();
-    keys.push(Key::Tab.into());
-    press(client, &keys).await;
-    assert_eq!(focused(client).await, "INPUT#password");
-    let mut keys: Vec<char> = password.chars().collect();
-    keys.push(Key::Enter.into());
-    press(client, &keys).await;
-    arrive(client, "/dashboard").await;
-}
 
 async fn session_cookie(client: &Client) -> String {
     let cookie = client

@@ -160,6 +160,8 @@ pub fn answer(t: &Text, w: &Words, person: &Person, v: &AnswerPage) -> String {
     if late {
         let _ = write!(body, "<p class=\"warn\">{}</p>", w.overdue);
     }
+    // Two columns on wide screens: the answer and its respondent, then the work on it.
+    body.push_str("<div class=\"answer-cols\"><div>");
     let _ = write!(body, "<section><h2>{}</h2>", w.what_they_said);
     match r.follow_up.as_deref() {
         Some("open") => {
@@ -192,6 +194,15 @@ pub fn answer(t: &Text, w: &Words, person: &Person, v: &AnswerPage) -> String {
     body.push_str("</section>");
     // Everything stored with it.
     let mut facts = vec![
+        (w.owner, esc(a.owner.as_deref().unwrap_or(w.nobody))),
+        (
+            w.tags,
+            if a.tags.is_empty() {
+                "–".to_owned()
+            } else {
+                esc(&a.tags.join(", "))
+            },
+        ),
         (w.when, time(r.created_at)),
         (w.survey, esc(&r.survey)),
         (w.step, esc(r.step.as_deref().unwrap_or("–"))),
@@ -258,7 +269,9 @@ pub fn answer(t: &Text, w: &Words, person: &Person, v: &AnswerPage) -> String {
         );
     }
     body.push_str("</ol></section>");
+    body.push_str("</div><div>");
     if v.work {
+        body.push_str(&take_form(w, v, &person.user.email));
         body.push_str(&work_forms(w, v));
     } else {
         let _ = write!(body, "<p class=\"muted\">{}</p>", w.read_only);
@@ -275,7 +288,7 @@ pub fn answer(t: &Text, w: &Words, person: &Person, v: &AnswerPage) -> String {
     }
     let _ = write!(
         body,
-        "</section><form method=\"post\" action=\"/dashboard/{key}/answers/{id}/unread\"><button type=\"submit\" class=\"quiet\">{}</button></form>",
+        "</section><form method=\"post\" action=\"/dashboard/{key}/answers/{id}/unread\"><button type=\"submit\" class=\"quiet\">{}</button></form></div></div>",
         w.mark_unread
     );
     crate::people::pages::layout(
@@ -283,6 +296,32 @@ pub fn answer(t: &Text, w: &Words, person: &Person, v: &AnswerPage) -> String {
         &format!("{} · {}", w.answer, site.key),
         Some(person),
         &body,
+    )
+}
+
+/// "Take it": one button that makes the signed-in agent the owner and
+/// moves a new answer to open, keeping its tags and resolution.
+fn take_form(w: &Words, v: &AnswerPage, me: &str) -> String {
+    let a = v.a;
+    if a.owner.as_deref() == Some(me) {
+        return String::new();
+    }
+    let status = if a.status == "new" { "open" } else { &a.status };
+    format!(
+        "<form method=\"post\" action=\"/dashboard/{key}/answers/{id}\" class=\"take\">\
+         <input type=\"hidden\" name=\"version\" value=\"{version}\">\
+         <input type=\"hidden\" name=\"status\" value=\"{status}\">\
+         <input type=\"hidden\" name=\"resolution\" value=\"{resolution}\">\
+         <input type=\"hidden\" name=\"owner\" value=\"{me}\">\
+         <input type=\"hidden\" name=\"tags\" value=\"{tags}\">\
+         <button type=\"submit\">{take}</button></form>",
+        key = esc(&v.site.key),
+        id = esc(&a.answer.id),
+        version = a.version,
+        resolution = esc(a.resolution.as_deref().unwrap_or("")),
+        me = esc(me),
+        tags = esc(&a.tags.join(", ")),
+        take = w.take,
     )
 }
 
