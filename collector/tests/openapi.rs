@@ -157,6 +157,17 @@ async fn the_openapi_document_matches_real_responses() {
         ("/v1/sites/{site}/audit", "get"),
         ("/v1/audit", "get"),
         ("/metrics", "get"),
+        ("/v1/sites/{site}/answers", "get"),
+        ("/v1/sites/{site}/answers/{id}", "get"),
+        ("/v1/sites/{site}/answers/{id}", "patch"),
+        ("/v1/sites/{site}/answers/{id}/notes", "post"),
+        ("/v1/sites/{site}/answers/{id}/replies", "post"),
+        ("/v1/sites/{site}/tags", "get"),
+        ("/v1/sites/{site}/tags/{tag}", "patch"),
+        ("/v1/sites/{site}/tags/{tag}", "delete"),
+        ("/v1/sites/{site}/tags/{tag}/merge", "post"),
+        ("/v1/sites/{site}/replies", "post"),
+        ("/v1/sites/{site}/replies/{id}/seen", "post"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

@@ -61,7 +61,7 @@ pub struct Answer {
 
 /// A whole number as JSON may write it: `7`, or `7.0` (JSON has one kind of
 /// number, and `7.0` is the integer 7 to JSON Schema as to JavaScript).
-fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: TryFrom<u64>,

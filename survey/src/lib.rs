@@ -15,7 +15,7 @@ mod locale;
 mod map;
 mod trigger;
 
-pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, is_uuid};
+pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, integral, is_uuid};
 pub use band::{
     Band, BandError, Class, OTHER, Reason, Score, band_of, check_partition, default_bands,
 };

@@ -141,7 +141,15 @@ pub fn run(st: &Path, pulso: &Path) -> Result {
             let settings = dir.join("schemathesis.toml");
             std::fs::write(
                 &settings,
-                "[auth.openapi.bearer]\nbearer = \"${PULSO_ST_TOKEN}\"\n",
+                // A missing If-Match is 428 Precondition Required (RFC 6585).
+                "[auth.openapi.bearer]\nbearer = \"${PULSO_ST_TOKEN}\"\n\n\
+                 [checks.missing_required_header]\n\
+                 expected-statuses = [\"400\", \"401\", \"403\", \"406\", \"415\", \"422\", \"428\"]\n\n\
+                 # An answer's owner must be an agent of the site: people,\n\
+                 # not configuration, so the document cannot list them (422).\n\
+                 [[operations]]\ninclude-name = \"PATCH /v1/sites/{site}/answers/{id}\"\n\
+                 checks.positive_data_acceptance.expected-statuses = \
+                 [\"2XX\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\"]\n",
             )
             .map_err(|e| format!("cannot write {}: {e}", settings.display()))?;
             exec(

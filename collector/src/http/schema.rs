@@ -43,7 +43,10 @@ pub fn document(settings: &Settings) -> Value {
                 for p in parameters.iter_mut() {
                     if p["name"] == "site" && p["in"] == "path" {
                         p["example"] = json!(example);
-                        p["schema"] = if path.ends_with("/history") {
+                        // The respondent's replies answer as the history does.
+                        let open = path.ends_with("/history")
+                            || path.starts_with("/v1/sites/{site}/replies");
+                        p["schema"] = if open {
                             json!({"type": "string"})
                         } else {
                             json!({"type": "string", "enum": sites})
@@ -54,6 +57,7 @@ pub fn document(settings: &Settings) -> Value {
         }
     }
     filters(&mut doc);
+    inbox(&mut doc, settings);
     webhooks_query(&mut doc);
     answer(&mut doc, settings);
     doc["components"]["schemas"]["EraseRequest"] = json!({
@@ -117,6 +121,111 @@ fn filters(doc: &mut Value) {
             p["schema"] = schema;
         }
     }
+}
+
+/// A tag's name as `inbox::query::tag_name` takes it: 1 to 40 characters
+/// once white space is trimmed off its ends, no `;`, `,` or control
+/// character (the white space is Rust's, spelled out: `\s` differs).
+const TAG: &str = concat!(
+    r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"[^;,\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"(?:[^;,\x00-\x1f\x7f-\x9f]{0,38}[^;,\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?",
+    r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+);
+
+/// The inbox's query, bodies and version header, as its handlers check them.
+fn inbox(doc: &mut Value, settings: &Settings) {
+    let statuses = "(new|open|waiting|resolved|dismissed)";
+    let list = "/paths/~1v1~1sites~1{site}~1answers/get/parameters";
+    let times = doc
+        .pointer("/paths/~1v1~1sites~1{site}~1export/get/parameters")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter(|p| matches!(p["name"].as_str(), Some("from" | "to" | "tz")))
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or("").to_owned(),
+                        p["schema"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    if let Some(parameters) = doc.pointer_mut(list).and_then(Value::as_array_mut) {
+        for p in parameters.iter_mut() {
+            let name = p["name"].as_str().unwrap_or("").to_owned();
+            let schema = match name.as_str() {
+                "status" => json!({"type": "string",
+                    "pattern": format!("^(all|{statuses}(,{statuses})*)?$")}),
+                "owner" => json!({"type": "string", "pattern": "^(|me|none|[\\s\\S]*@[\\s\\S]*)$"}),
+                "class" => {
+                    json!({"type": "string", "enum": ["", "detractor", "passive", "promoter"]})
+                }
+                "commented" | "overdue" => json!({"type": "string", "enum": ["", "yes", "no"]}),
+                "cursor" => {
+                    json!({"type": "string", "pattern": "^(|[+-]?[0-9]{1,18}\\.[A-Za-z0-9_-]{1,100})$"})
+                }
+                "limit" => json!({"type": "integer", "minimum": 1, "maximum": 200}),
+                other => match times.iter().find(|(n, _)| n == other) {
+                    Some((_, schema)) => schema.clone(),
+                    None => continue,
+                },
+            };
+            p["schema"] = schema;
+        }
+    }
+    if let Some(parameters) = doc
+        .pointer_mut("/paths/~1v1~1sites~1{site}~1answers~1{id}/patch/parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for p in parameters.iter_mut() {
+            if p["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("if-match"))
+            {
+                p["required"] = json!(true);
+                p["schema"] = json!({"type": "string", "pattern": "^(W/)?\"[0-9]{1,18}\"$"});
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["TextBody"]["properties"]["text"] =
+        json!({"type": "string", "maxLength": MAX_TEXT_CHARS, "pattern": VISIBLE});
+    schemas["RenameBody"]["properties"]["name"] = json!({"type": "string", "pattern": TAG});
+    // Something to change; a resolution only with `resolved`, one of the
+    // sites' resolutions (none: no resolution at all).
+    let resolutions: std::collections::BTreeSet<&str> = settings
+        .sites
+        .values()
+        .flat_map(|s| s.inbox.resolutions.iter().map(String::as_str))
+        .collect();
+    let status = json!({"$ref": "#/components/schemas/AnswerStatus"});
+    let tags = json!({"type": "array", "maxItems": crate::inbox::query::MAX_TAGS,
+        "items": {"type": "string", "pattern": TAG}});
+    let mut ways = vec![
+        json!({"required": ["status"], "properties": {"status": status, "resolution": {"type": "null"}}}),
+        json!({"required": ["owner"], "properties": {"resolution": {"type": "null"}}}),
+        json!({"required": ["tags"], "properties": {"tags": tags, "resolution": {"type": "null"}}}),
+    ];
+    if !resolutions.is_empty() {
+        ways.push(json!({"required": ["status", "resolution"], "properties": {
+            "status": {"enum": ["resolved"]}, "resolution": {"enum": resolutions}}}));
+    }
+    schemas["ChangeBody"] = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Only the fields given change; at least one of status, owner, tags.",
+        "properties": {
+            "status": {"anyOf": [status, {"type": "null"}]},
+            "resolution": {"type": ["string", "null"], "description": "With status resolved: one of the site's resolutions."},
+            "owner": {"type": ["string", "null"], "description": "A member's email (an agent of the site), or null for none."},
+            "tags": {"anyOf": [tags, {"type": "null"}], "description": "The answer's whole list of tags (made when new)."},
+        },
+        "anyOf": ways,
+    });
+    schemas["MergeBody"]["properties"]["into"] =
+        json!({"type": "integer", "minimum": 1, "maximum": 9007199254740991_i64});
 }
 
 /// The webhook status query.

@@ -12,15 +12,15 @@
 //! (waiting replies), `work.rs` what a change records (activity, audit,
 //! webhook events) and the deadline watch.
 
-mod api;
+pub(crate) mod api;
 mod html;
 mod pages;
 pub mod query;
-mod respondent;
+pub(crate) mod respondent;
 mod settings;
-mod tags;
+pub(crate) mod tags;
 mod text;
-mod view;
+pub(crate) mod view;
 pub mod work;
 
 use axum::Router;
@@ -38,6 +38,7 @@ use crate::http::AppState;
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schema(as = AnswerStatus)]
 pub enum Status {
     /// Nobody has acted on it yet.
     New,

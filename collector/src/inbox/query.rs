@@ -14,7 +14,7 @@ pub const PAGE_ROWS: i64 = 50;
 const MAX_ROWS: i64 = 200;
 /// The longest tag, the most tags an answer may have.
 const TAG_CHARS: usize = 40;
-const MAX_TAGS: usize = 20;
+pub const MAX_TAGS: usize = 20;
 /// Words of a search, each cut at this length.
 const MAX_WORDS: usize = 8;
 const WORD_CHARS: usize = 40;
@@ -77,10 +77,7 @@ pub struct Asked {
 }
 
 fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// The words of a search: letters and digits, at most [`MAX_WORDS`].
@@ -130,7 +127,7 @@ impl ListQuery {
             Some(list) => list
                 .split(',')
                 .map(|s| {
-                    Status::parse(s.trim())
+                    Status::parse(s)
                         .map(|s| s.as_str().to_owned())
                         .ok_or_else(|| {
                             (

@@ -59,6 +59,7 @@ pub struct RenameBody {
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     /// The id of the tag that remains.
+    #[serde(deserialize_with = "survey::integral")]
     pub into: i64,
 }
 
