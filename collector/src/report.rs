@@ -144,6 +144,9 @@ pub struct Report {
     pub weekly: BTreeMap<String, Stats>,
     /// Per band: how often each reason was chosen, most first.
     pub reasons: BTreeMap<String, BandReasons>,
+    /// The team's follow-up of the answers of the period (the inbox): time
+    /// to the first action and to resolve, per class and per owner.
+    pub response_times: crate::inbox::times::ResponseTimes,
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -253,7 +256,9 @@ pub async fn report(
             .map(|(k, g)| (k, g.stats()))
             .collect::<BTreeMap<_, _>>()
     };
+    let handled = store.handled(&site.key, filter.from, filter.to).await?;
     Ok(Report {
+        response_times: crate::inbox::times::ResponseTimes::of(&handled),
         site: site.key.clone(),
         overall: overall.stats(),
         by_step: stats(by_step),

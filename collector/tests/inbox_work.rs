@@ -88,6 +88,41 @@ async fn deadlines_mark_answers_overdue_once() {
             .any(|l| l["kind"] == "overdue"),
         "{detail}"
     );
+
+    // The report's follow-up times: the detractor acted on (and now
+    // resolved), per class and per owner (none: "").
+    let (status, _) = app
+        .patch(&admin.token, &id(4), json!({"status": "resolved", "resolution": "explained"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, report, _) = app
+        .call(
+            Method::GET,
+            "/v1/sites/shop/report",
+            &admin.token,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let times = &report["response_times"];
+    let detractors = &times["by_class"]["detractor"];
+    assert_eq!(detractors["first_action"]["n"], 1, "{times}");
+    assert_eq!(detractors["resolve"]["n"], 1, "{times}");
+    assert!(detractors["resolve"]["median_seconds"].as_i64().unwrap() < 60);
+    assert_eq!(times["by_owner"][""]["resolve"]["n"], 1, "{times}");
+    assert!(times["by_class"]["passive"].is_null(), "nothing done yet");
+    let page = app
+        .http
+        .get(format!("{}/dashboard/shop", app.url))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("3 new · 0 open · 0 waiting"), "{page}");
+    assert!(page.contains("Follow-up times"), "{page}");
 }
 
 /// Who may do what with the inbox: members read, agents and admins work,

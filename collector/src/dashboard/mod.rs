@@ -9,6 +9,7 @@ use std::fmt::Write;
 use text::fill;
 pub use text::{EN, ES, Words, for_lang};
 
+use crate::inbox::times::{ResponseTimes, human};
 use crate::report::{Report, Stats};
 
 /// Escapes text for HTML content and attribute values.
@@ -93,6 +94,8 @@ pub struct Viewer<'a> {
     pub admin: bool,
     /// The page's language.
     pub words: &'static Words,
+    /// The inbox's counts: new, open, waiting, and overdue.
+    pub inbox: [i64; 4],
 }
 
 /// The dashboard of a report.
@@ -117,6 +120,12 @@ pub fn render(
             w.members, w.audit
         );
     }
+    body.push_str(&inbox(
+        w,
+        &report.site,
+        viewer.inbox,
+        &report.response_times,
+    ));
     body.push_str(&filters(w, &report.site, shown, surveys, steps));
     let _ = writeln!(
         body,
@@ -224,6 +233,60 @@ pub fn render(
         report = w.report_json,
     );
     page(w, &format!("Pulso · {}", report.site), &body)
+}
+
+/// The inbox at a glance: what waits for the team, what is late, and how
+/// fast answers are followed up, per class.
+fn inbox(w: &Words, site: &str, counts: [i64; 4], times: &ResponseTimes) -> String {
+    let key = esc(site);
+    let [new, open, waiting, overdue] = counts.map(|n| n.to_string());
+    let mut out = format!(
+        "<section><h2>{}</h2><p>{} · <a href=\"/dashboard/{key}/answers\">{}</a></p>",
+        w.inbox,
+        fill(
+            w.inbox_counts,
+            &[("a", &new), ("b", &open), ("c", &waiting)]
+        ),
+        w.open_inbox,
+    );
+    if counts[3] > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"warn\"><a href=\"/dashboard/{key}/answers?overdue=yes\">{}</a></p>",
+            fill(w.overdue, &[("n", &overdue)])
+        );
+    }
+    let _ = write!(out, "<h3>{}</h3>", w.response_times);
+    if times.by_class.is_empty() {
+        let _ = write!(out, "<p class=\"muted\">{}</p></section>", w.no_times);
+        return out;
+    }
+    let _ = write!(
+        out,
+        "<table class=\"hooks\"><caption class=\"muted\">{}</caption><thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        w.response_caption, w.class, w.first_action, w.resolved_in
+    );
+    let cell = |d: &crate::inbox::times::Durations| match (d.median_seconds, d.p90_seconds) {
+        (Some(m), Some(p)) => fill(
+            w.times,
+            &[("a", &human(m)), ("b", &human(p)), ("n", &d.n.to_string())],
+        ),
+        _ => "–".to_owned(),
+    };
+    for (i, class) in ["detractor", "passive", "promoter"].iter().enumerate() {
+        if let Some(t) = times.by_class.get(*class) {
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
+                w.classes[i],
+                cell(&t.first_action),
+                cell(&t.resolve)
+            );
+        }
+    }
+    out.push_str("</tbody></table></section>");
+    out
 }
 
 /// Delivery state per webhook: what waits, what arrived, what failed and why.
@@ -484,6 +547,33 @@ fn per_step(words: &Words, steps: &[(&str, &Stats)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inbox_at_a_glance() {
+        use crate::inbox::times::{Durations, ResponseTimes, Times};
+        let none = inbox(&EN, "shop", [2, 1, 0, 0], &ResponseTimes::default());
+        assert!(none.contains("2 new · 1 open · 0 waiting"), "{none}");
+        assert!(!none.contains("overdue=yes"), "{none}");
+        assert!(none.contains("No answer worked on"), "{none}");
+        let mut times = ResponseTimes::default();
+        times.by_class.insert(
+            "detractor".into(),
+            Times {
+                first_action: Durations {
+                    n: 4,
+                    median_seconds: Some(5400),
+                    p90_seconds: Some(3 * 86400),
+                },
+                resolve: Durations::default(),
+            },
+        );
+        let late = inbox(&ES, "shop", [5, 0, 0, 3], &times);
+        assert!(
+            late.contains("/dashboard/shop/answers?overdue=yes\">3 fuera de su plazo"),
+            "{late}"
+        );
+        assert!(late.contains("1.5 h (90 %: 3.0 d; n = 4)"), "{late}");
+    }
 
     #[test]
     fn escaping_covers_html_and_attributes() {

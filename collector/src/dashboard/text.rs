@@ -46,6 +46,20 @@ pub struct Words {
     pub no_step: &'static str,
     /// detractor, passive, promoter.
     pub classes: [&'static str; 3],
+    pub inbox: &'static str,
+    /// `{a}` new, `{b}` open, `{c}` waiting.
+    pub inbox_counts: &'static str,
+    /// `{n}` answers past their follow-up deadline.
+    pub overdue: &'static str,
+    pub open_inbox: &'static str,
+    pub response_times: &'static str,
+    pub response_caption: &'static str,
+    pub class: &'static str,
+    pub first_action: &'static str,
+    pub resolved_in: &'static str,
+    /// Median `{a}`, 90th percentile `{b}` over `{n}` answers.
+    pub times: &'static str,
+    pub no_times: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -86,6 +100,17 @@ pub const EN: Words = Words {
     per_step_label: "Detractor, passive and promoter shares per funnel step",
     no_step: "(no step)",
     classes: ["detractor", "passive", "promoter"],
+    inbox: "Inbox",
+    inbox_counts: "{a} new · {b} open · {c} waiting on the customer",
+    overdue: "{n} past their follow-up deadline, still new",
+    open_inbox: "Open the inbox",
+    response_times: "Follow-up times",
+    response_caption: "Time from the answer to the team's first action, and to resolved: median and 90th percentile",
+    class: "Class",
+    first_action: "First action",
+    resolved_in: "Resolved",
+    times: "{a} (90%: {b}; n = {n})",
+    no_times: "No answer worked on in this range yet.",
 };
 
 pub const ES: Words = Words {
@@ -126,6 +151,17 @@ pub const ES: Words = Words {
     per_step_label: "Proporción de detractores, pasivos y promotores por paso del embudo",
     no_step: "(sin paso)",
     classes: ["detractor", "pasivo", "promotor"],
+    inbox: "Bandeja",
+    inbox_counts: "{a} nuevas · {b} abiertas · {c} esperando al cliente",
+    overdue: "{n} fuera de su plazo de seguimiento, todavía nuevas",
+    open_inbox: "Abrir la bandeja",
+    response_times: "Tiempos de seguimiento",
+    response_caption: "Tiempo desde la respuesta hasta la primera acción del equipo, y hasta resuelta: mediana y percentil 90",
+    class: "Clase",
+    first_action: "Primera acción",
+    resolved_in: "Resuelta",
+    times: "{a} (90 %: {b}; n = {n})",
+    no_times: "Todavía no se ha trabajado ninguna respuesta en este intervalo.",
 };
 
 /// The words for a page in `lang` (`es`, else English).

@@ -82,6 +82,19 @@ pub async fn show(
         Ok(hooks) => hooks,
         Err(_) => return web::unavailable(t, Some(person)),
     };
+    let now = crate::people::now_millis();
+    let cutoffs = crate::inbox::query::overdue_cutoffs(site, now);
+    let inbox = match state
+        .store()
+        .inbox_counts(&site.key, &crate::store::InboxFilter::default(), &cutoffs)
+        .await
+    {
+        Ok((counts, overdue)) => {
+            let n = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+            [n("new"), n("open"), n("waiting"), overdue]
+        }
+        Err(_) => return web::unavailable(t, Some(person)),
+    };
     let principal = caller.principal.as_ref();
     let may = |need| principal.is_some_and(|p| p.allows(&site.key, need).is_ok());
     let nav = crate::people::pages::nav(t, person);
@@ -90,6 +103,7 @@ pub async fn show(
         export: may(Need::Export),
         admin: may(Need::Admin),
         words: dashboard::for_lang(t.lang),
+        inbox,
     };
     page(
         StatusCode::OK,

@@ -135,7 +135,8 @@ impl Modify for Security {
         crate::inbox::query::ChangeBody, crate::inbox::api::TextBody,
         crate::inbox::api::ReplyMade, crate::inbox::tags::RenameBody,
         crate::inbox::tags::MergeBody, crate::inbox::respondent::Replies,
-        crate::inbox::respondent::Reply, Conflict,
+        crate::inbox::respondent::Reply, Conflict, crate::inbox::times::ResponseTimes,
+        crate::inbox::times::Times, crate::inbox::times::Durations,
     )),
     modifiers(&Security)
 )]

@@ -20,6 +20,7 @@ pub(crate) mod respondent;
 mod settings;
 pub(crate) mod tags;
 mod text;
+pub mod times;
 pub(crate) mod view;
 pub mod work;
 

@@ -267,6 +267,15 @@ async fn an_agent_answers_a_detractor_and_the_reply_reaches_them() {
         let html = client.source().await.unwrap();
         assert!(html.contains("Resuelta"), "{html}");
         no_violations(&client, "la respuesta").await;
+        // The dashboard's inbox section: the follow-up times of the work done.
+        client
+            .goto(&format!("{collector}/dashboard/shop"))
+            .await
+            .unwrap();
+        let html = client.source().await.unwrap();
+        assert!(html.contains("Tiempos de seguimiento"), "{html}");
+        assert!(html.contains("n = 1"), "{html}");
+        no_violations(&client, "el panel").await;
     })
     .await;
 }
