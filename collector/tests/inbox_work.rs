@@ -92,7 +92,11 @@ async fn deadlines_mark_answers_overdue_once() {
     // The report's follow-up times: the detractor acted on (and now
     // resolved), per class and per owner (none: "").
     let (status, _) = app
-        .patch(&admin.token, &id(4), json!({"status": "resolved", "resolution": "explained"}))
+        .patch(
+            &admin.token,
+            &id(4),
+            json!({"status": "resolved", "resolution": "explained"}),
+        )
         .await;
     assert_eq!(status, 200);
     let (status, report, _) = app

@@ -11,6 +11,8 @@ use crate::{Result, cargo, exec, root};
 const COLLECTOR: &str = "127.0.0.1:8080";
 const SHOP: &str = "127.0.0.1:8000";
 const OWNER: &str = "owner@pulso.demo";
+/// The example configuration's read-only machine token of the shop.
+const EXPORT_TOKEN: &str = "demo-export-token-change-me";
 
 /// A fresh password for the demo owner: 80 random bits.
 fn demo_password() -> Result<String> {
@@ -67,6 +69,45 @@ fn demo_owner(pulso: &std::path::Path, database: &str, password: &str) -> Result
     Ok(())
 }
 
+/// An API token of the demo owner's for the shop (to seed the inbox).
+fn demo_token(pulso: &std::path::Path, database: &str) -> Result<String> {
+    let out = Command::new(pulso)
+        .args(["user", "--config"])
+        .arg(root().join("examples/pulso.toml"))
+        .args([
+            "token",
+            "--email",
+            OWNER,
+            "--name",
+            "demo seed",
+            "--site",
+            "shop",
+        ])
+        .env("PULSO_DATABASE_URL", database)
+        .env("PULSO_LOG", "warn")
+        .output()
+        .map_err(|e| format!("cannot run pulso user token: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find(|w| w.starts_with("pulso_"))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("pulso user token: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Waits (at most 30 s) until the collector at `address` takes connections.
+fn wait_for(address: &str) -> Result {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if std::net::TcpStream::connect(address).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "the collector did not listen on {address} within 30 s"
+    ))
+}
+
 pub fn run() -> Result {
     let built = assets::build()?;
     exec(cargo().args(["build", "-p", "pulso-collector", "-p", "pulso-examples"]))?;
@@ -98,7 +139,16 @@ pub fn run() -> Result {
         .map_err(|e| format!("cannot start the demo shop: {e}"))?;
     let mut children = Children(vec![collector, shop]);
 
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for(COLLECTOR)?;
+    let seeded = crate::demo_seed::seed(
+        COLLECTOR,
+        EXPORT_TOKEN,
+        || demo_token(&bin.join("pulso"), &database),
+        OWNER,
+    )?;
+    if seeded {
+        println!("demo: nine answers seeded into the inbox, one or more in each state");
+    }
     println!(
         "
 Pulso demo
@@ -110,7 +160,8 @@ Pulso demo
   dashboard:  http://{COLLECTOR}/dashboard/shop
               sign in as {OWNER}, password {password}
               (a new password each run; members, tokens and the audit log are on the pages)
-  export:     curl -H 'Authorization: Bearer demo-export-token-change-me' \\
+  inbox:      http://{COLLECTOR}/dashboard/shop/answers
+  export:     curl -H 'Authorization: Bearer {EXPORT_TOKEN}' \\
                 'http://{COLLECTOR}/v1/sites/shop/export?format=csv'
               (the site's read-only machine token: export and report)
 Ctrl-C stops both.

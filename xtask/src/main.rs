@@ -4,6 +4,7 @@ mod assets;
 mod bench;
 mod bench_ingest;
 mod demo;
+mod demo_seed;
 mod fuzz;
 mod postgres;
 mod schemathesis;
