@@ -24,19 +24,7 @@ fn field(line: &str, key: &str) -> Option<f64> {
 }
 
 fn run(bin: &Path, args: &[&str]) -> Result<Run> {
-    eprintln!("$ pulso-bench {}", args.join(" "));
-    let out = Command::new(bin)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "pulso-bench {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let line = json_line(bin, args)?;
     Ok(Run {
         seconds: field(&line, "seconds").ok_or("no seconds in the bench output")?,
         peak_kb: field(&line, "peak_rss_kb").unwrap_or(0.0) as u64,
@@ -137,6 +125,7 @@ pub fn run_all(answers: u64) -> Result {
             "MISSED"
         },
     );
+    let inbox = inbox_section(&bin, &db_arg, answers)?;
     let decode = decode_section(&bin)?;
     let signin = signin_section(&bin)?;
     let bytes = crate::bench_ingest::bytes_section()?;
@@ -150,7 +139,7 @@ pub fn run_all(answers: u64) -> Result {
          Each task runs in its own process over the same SQLite file; \"vs. reading the rows\" is its \
          rate divided by the rate of a process that only reads the same rows from the database in the \
          same run (the limit set by SQLite and row decoding). Peak memory is the process's VmHWM.\n\n\
-         {table}\n{verdict}\n",
+         {table}\n{verdict}\n\n{inbox}",
         today(),
         machine(),
     );
@@ -162,21 +151,55 @@ pub fn run_all(answers: u64) -> Result {
     Ok(())
 }
 
-/// A wrong password for an account against an unknown email: the time says
-/// nothing of which emails have accounts.
-fn signin_section(bin: &Path) -> Result<String> {
-    eprintln!("$ pulso-bench signin");
+/// The JSON line `pulso-bench ARGS` prints.
+fn json_line(bin: &Path, args: &[&str]) -> Result<String> {
+    eprintln!("$ pulso-bench {}", args.join(" "));
     let out = Command::new(bin)
-        .arg("signin")
+        .args(args)
         .output()
         .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "pulso-bench signin failed: {}",
+            "pulso-bench {} failed: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The inbox's first page, counts and text search over the generated
+/// answers, next to plain indexed reads of the same rows.
+fn inbox_section(bin: &Path, db: &str, answers: u64) -> Result<String> {
+    let line = json_line(bin, &["inbox", db])?;
+    let get = |key| field(&line, key).ok_or(format!("no {key} in the inbox output"));
+    let (page, read, counts) = (get("page_ms")?, get("read_ms")?, get("counts_ms")?);
+    let (search, search_read) = (get("search_ms")?, get("search_read_ms")?);
+    Ok(format!(
+        "## The inbox over {answers} answers\n\n\
+         In one process over the same SQLite file, {:.0} alternating rounds after a warm-up; \
+         medians. The first page is the newest 50 answers but dismissed ones, as the inbox opens; \
+         the plain read takes the same 50 rows by the (site, created_at) index and nothing else. \
+         The search is the inbox's text search for \"mensajero\" (FTS5, accents folded; a quarter \
+         of the \"Other\" texts have it), its first 50 rows; its plain read takes those 50 rows by \
+         primary key. The counts are the inbox's tabs (answers per status, and how many are \
+         overdue), a scan of the site's answers.\n\n\
+         | query | ms | vs. the plain read |\n|---|---:|---:|\n\
+         | plain read: the newest 50 rows | {read:.2} | 1.00 |\n\
+         | inbox: first page | {page:.2} | {:.1} |\n\
+         | plain read: the search's 50 rows by id | {search_read:.2} | 1.00 |\n\
+         | inbox: text search, first page | {search:.2} | {:.1} |\n\
+         | inbox: counts per status and overdue | {counts:.1} | – |\n",
+        get("rounds")?,
+        page / read,
+        search / search_read,
+    ))
+}
+
+/// A wrong password for an account against an unknown email: the time says
+/// nothing of which emails have accounts.
+fn signin_section(bin: &Path) -> Result<String> {
+    let line = json_line(bin, &["signin"])?;
     let get = |key| field(&line, key).ok_or(format!("no {key} in the signin output"));
     let (known, unknown) = (get("known_ms")?, get("unknown_ms")?);
     Ok(format!(
@@ -203,18 +226,7 @@ fn signin_section(bin: &Path) -> Result<String> {
 /// The cost of the worst body a client may send against a normal answer's,
 /// through ingest's I/O-free steps (one process, alternating rounds).
 fn decode_section(bin: &Path) -> Result<String> {
-    eprintln!("$ pulso-bench decode");
-    let out = Command::new(bin)
-        .arg("decode")
-        .output()
-        .map_err(|e| format!("cannot run pulso-bench: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "pulso-bench decode failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let line = json_line(bin, &["decode"])?;
     let get = |key| field(&line, key).ok_or(format!("no {key} in the decode output"));
     let (normal, worst) = (get("normal_us")?, get("worst_us")?);
     Ok(format!(

@@ -5,6 +5,9 @@
 //!   pulso-bench read DB            baseline: read every row, do nothing else
 //!   pulso-bench export DB FORMAT   stream the export (csv, json, ndjson) to nowhere
 //!   pulso-bench report DB          compute the report over every row
+//!   pulso-bench inbox DB           the inbox's first page, its counts and a text search,
+//!                                  against plain indexed reads of the same rows, in
+//!                                  alternating rounds; milliseconds per query (medians)
 //!   pulso-bench serve DB_URL       the collector (limits off) plus `POST /bench/noop`, an
 //!                                  endpoint that answers like ingest and does nothing, on one
 //!                                  port; prints `listening on http://ADDR`, runs until killed
@@ -44,8 +47,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (mode, db) = match args.as_slice() {
         [mode, db, ..] => (mode.as_str(), format!("sqlite://{db}")),
-        _ => return Err("usage: pulso-bench generate|read|export|report DB [N|FORMAT]".into()),
+        _ => {
+            return Err(
+                "usage: pulso-bench generate|read|export|report|inbox DB [N|FORMAT]".into(),
+            );
+        }
     };
+    if mode == "inbox" {
+        return inbox(&db).await;
+    }
     if mode == "generate" {
         let n: u64 = args.get(2).ok_or("generate needs N")?.parse()?;
         let started = Instant::now();
@@ -115,6 +125,114 @@ fn report_line(
     Ok(())
 }
 
+/// The "Other" texts of the generated answers, in turn.
+const OTHER_TEXTS: [&str; 4] = [
+    "The courier left the parcel outside, in the rain",
+    "El mensajero dejó el paquete fuera, bajo la lluvia",
+    "Tracking showed delivered two days before it came",
+    "The box was crushed and the label half torn",
+];
+
+/// The inbox over the generated answers: its first page (newest first, all
+/// but dismissed) and its counts per status, and a text search ("mensajero",
+/// typed without its accent's help: a quarter of the "Other" texts), each
+/// next to a plain indexed read of the same rows (the newest 50 by the
+/// (site, created_at) index; the search's 50 by primary key).
+async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use collector::store::InboxFilter;
+    let store = Store::open(db).await?;
+    let mut plain = sqlx::SqliteConnection::connect(db).await?;
+    let search = InboxFilter {
+        words: vec!["mensajero".into()],
+        ..InboxFilter::default()
+    };
+    let time = async |f: std::pin::Pin<
+        &mut dyn std::future::Future<Output = Result<usize, Box<dyn std::error::Error>>>,
+    >| {
+        let started = Instant::now();
+        let n = f.await?;
+        Ok::<_, Box<dyn std::error::Error>>((started.elapsed().as_secs_f64() * 1e3, n))
+    };
+    let (mut page, mut read, mut counts, mut found, mut by_id) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut hits = 0;
+    for round in 0..41 {
+        let (ms, _) = time(std::pin::pin!(async {
+            Ok(store
+                .inbox_page(SITE, &InboxFilter::default(), None, 50, None)
+                .await?
+                .0
+                .len())
+        }))
+        .await?;
+        page.push(ms);
+        let (ms, _) = time(std::pin::pin!(async {
+            let rows = sqlx::query(
+                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
+                 FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
+            )
+            .bind(SITE)
+            .fetch_all(&mut plain)
+            .await?;
+            Ok(rows.len())
+        }))
+        .await?;
+        read.push(ms);
+        let (ms, _) = time(std::pin::pin!(async {
+            Ok(store
+                .inbox_counts(SITE, &InboxFilter::default(), &[])
+                .await?
+                .0
+                .len())
+        }))
+        .await?;
+        counts.push(ms);
+        let mut ids = Vec::new();
+        let (ms, n) = time(std::pin::pin!(async {
+            let rows = store.inbox_page(SITE, &search, None, 50, None).await?.0;
+            ids = rows.iter().map(|r| r.id.clone()).collect();
+            Ok(rows.len())
+        }))
+        .await?;
+        hits = n;
+        found.push(ms);
+        let (ms, _) = time(std::pin::pin!(async {
+            let list = vec!["?"; ids.len()].join(",");
+            let sql = format!(
+                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
+                 FROM answers WHERE id IN ({list})"
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(id);
+            }
+            Ok(q.fetch_all(&mut plain).await?.len())
+        }))
+        .await?;
+        by_id.push(ms);
+        if round == 0 {
+            // A warm-up round: the page cache, the statement caches.
+            for v in [&mut page, &mut read, &mut counts, &mut found, &mut by_id] {
+                v.clear();
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "mode": "inbox", "seconds": 0, "rounds": page.len(),
+            "page_ms": median(&mut page), "read_ms": median(&mut read),
+            "counts_ms": median(&mut counts), "search_ms": median(&mut found),
+            "search_read_ms": median(&mut by_id), "search_rows": hits,
+        })
+    );
+    Ok(())
+}
+
 /// Answers spread over a year, every score, both steps, each band's reasons,
 /// some "Other" texts and props: shaped like real data.
 async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
@@ -151,7 +269,7 @@ async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
             let at = start + (i as i64 * 31_536_000_000 / n as i64);
             let other = ids
                 .contains("other")
-                .then_some("The courier left the parcel outside, in the rain");
+                .then_some(OTHER_TEXTS[(i / 11 % 4) as usize]);
             sqlx::query(
                 "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                     locale, user_id, props, follow_up, open_text, created_at, updated_at,
