@@ -25,6 +25,16 @@ pub async fn no_violations(client: &Client, what: &str) {
     );
 }
 
+/// The page's HTML, once its document is there: a source read while a
+/// navigation settles can come back empty.
+pub async fn page_html(client: &Client) -> String {
+    eventually("the page's document", || async {
+        let html = client.source().await.ok()?;
+        html.contains("</html>").then_some(html)
+    })
+    .await
+}
+
 /// Types `text` into the element with this id.
 pub async fn type_into(client: &Client, id: &str, text: &str) {
     client
@@ -68,6 +78,16 @@ pub async fn set_password(client: &Client, url: &str, password: &str) {
 /// Signs in by keyboard alone: Tab to the email, type, Tab, type, Enter.
 pub async fn sign_in_by_keyboard(client: &Client, collector: &str, email: &str, password: &str) {
     client.goto(&format!("{collector}/signin")).await.unwrap();
+    // Keys sent before the document is complete can land outside it.
+    eventually("the sign-in page", || async {
+        let state = client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()?;
+        let found = client.find(Locator::Id("email")).await.is_ok();
+        (state == "complete" && found).then_some(())
+    })
+    .await;
     press(client, &[Key::Tab.into()]).await;
     assert_eq!(
         focused(client).await,

@@ -3,8 +3,8 @@
 
 use fantoccini::Locator;
 use pulso_e2e::{
-    Stack, TOKEN, answered_before, card, choose_score, eventually, in_card, save_doc_image, send,
-    with_browser,
+    Stack, TOKEN, answered_before, card, choose_score, eventually, in_card, page_html,
+    save_doc_image, send, with_browser,
 };
 
 const PASSWORD: &str = "harbour-pepper-quill-5";
@@ -149,7 +149,7 @@ async fn answers_made_in_the_browser_appear_on_the_dashboard() {
             headline.contains(&format!("NPS from {} answers", stored + 1)),
             "{headline}"
         );
-        let html = client.source().await.unwrap();
+        let html = page_html(&client).await;
         assert!(
             html.contains("Made in the browser"),
             "the browser's answer is on the page"

@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use pulso_e2e::{
     Stack, card, choose_score, click, click_when_there, eventually, in_card, link_in,
-    no_violations, save_page_image, set_password, sign_in, type_into, with_browser,
+    no_violations, page_html, save_page_image, set_password, sign_in, type_into, with_browser,
     with_browser_in,
 };
 
@@ -255,7 +255,7 @@ async fn an_agent_answers_a_detractor_and_the_reply_reaches_them() {
             .goto(&format!("{collector}/dashboard/shop/answers?status=all"))
             .await
             .unwrap();
-        let html = client.source().await.unwrap();
+        let html = page_html(&client).await;
         assert!(html.contains("<html lang=\"es\">"), "{html}");
         no_violations(&client, "la bandeja").await;
         click(
@@ -264,7 +264,7 @@ async fn an_agent_answers_a_detractor_and_the_reply_reaches_them() {
         )
         .await;
         arrive_answer(&client).await;
-        let html = client.source().await.unwrap();
+        let html = page_html(&client).await;
         assert!(html.contains("Resuelta"), "{html}");
         no_violations(&client, "la respuesta").await;
         // The dashboard's inbox section: the follow-up times of the work done.
@@ -272,7 +272,7 @@ async fn an_agent_answers_a_detractor_and_the_reply_reaches_them() {
             .goto(&format!("{collector}/dashboard/shop"))
             .await
             .unwrap();
-        let html = client.source().await.unwrap();
+        let html = page_html(&client).await;
         assert!(html.contains("Tiempos de seguimiento"), "{html}");
         assert!(html.contains("n = 1"), "{html}");
         no_violations(&client, "el panel").await;

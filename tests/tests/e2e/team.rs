@@ -7,7 +7,7 @@
 
 use fantoccini::{Client, Locator};
 use pulso_e2e::{
-    Stack, arrive, eventually, link_in, no_violations, save_page_image, set_password,
+    Stack, arrive, eventually, link_in, no_violations, page_html, save_page_image, set_password,
     sign_in_by_keyboard, type_into, with_browser, with_browser_in,
 };
 
@@ -73,7 +73,7 @@ async fn a_team_works_with_its_own_accounts() {
                 .await
                 .unwrap();
             arrive(&client, "/dashboard/shop").await;
-            let html = client.source().await.unwrap();
+            let html = page_html(&client).await;
             assert!(
                 html.contains("/v1/sites/shop/export?format=csv"),
                 "an owner exports"
@@ -159,7 +159,7 @@ async fn a_team_works_with_its_own_accounts() {
                 .goto(&format!("{collector}/dashboard/shop/audit"))
                 .await
                 .unwrap();
-            let log = client.source().await.unwrap();
+            let log = page_html(&client).await;
             assert!(
                 log.contains("member_added") && log.contains("token_created"),
                 "{log}"
@@ -200,7 +200,7 @@ async fn a_team_works_with_its_own_accounts() {
                 .goto(&format!("{collector}/dashboard/shop"))
                 .await
                 .unwrap();
-            let html = client.source().await.unwrap();
+            let html = page_html(&client).await;
             assert!(html.contains("<svg"), "a viewer reads the report");
             assert!(!html.contains("/export"), "a viewer sees no export");
             assert!(!html.contains("/members"), "nor the members");
@@ -208,7 +208,7 @@ async fn a_team_works_with_its_own_accounts() {
                 .goto(&format!("{collector}/dashboard/shop/members"))
                 .await
                 .unwrap();
-            let refused = client.source().await.unwrap();
+            let refused = page_html(&client).await;
             assert!(refused.contains("does not allow this"), "{refused}");
             no_violations(&client, "a refusal").await;
         }
@@ -233,13 +233,13 @@ async fn a_team_works_with_its_own_accounts() {
     with_browser_in("es-ES,es", move |client| async move {
         client.goto(&format!("{collector}{spare}")).await.unwrap();
         let check = async |what: &str| {
-            let html = client.source().await.unwrap();
+            let html = page_html(&client).await;
             assert!(html.contains("<html lang=\"es\">"), "{what}: {html}");
             no_violations(&client, what).await;
         };
         check("establecer contraseña").await;
         client.goto(&format!("{collector}/signin")).await.unwrap();
-        assert!(client.source().await.unwrap().contains("Iniciar sesión"));
+        assert!(page_html(&client).await.contains("Iniciar sesión"));
         check("iniciar sesión").await;
         sign_in_by_keyboard(&client, &collector, "olivia@shop.test", OWNER_PASSWORD).await;
         check("tus sitios").await;
