@@ -203,10 +203,18 @@ fn inbox(doc: &mut Value, settings: &Settings) {
     let status = json!({"$ref": "#/components/schemas/AnswerStatus"});
     let tags = json!({"type": "array", "maxItems": crate::inbox::query::MAX_TAGS,
         "items": {"type": "string", "pattern": TAG}});
+    // Where a site requires a resolution, `resolved` comes only with one.
+    let bare = if settings.sites.values().any(|s| s.inbox.require_resolution) {
+        json!({"enum": ["new", "open", "waiting", "dismissed"]})
+    } else {
+        status.clone()
+    };
     let mut ways = vec![
-        json!({"required": ["status"], "properties": {"status": status, "resolution": {"type": "null"}}}),
-        json!({"required": ["owner"], "properties": {"resolution": {"type": "null"}}}),
-        json!({"required": ["tags"], "properties": {"tags": tags, "resolution": {"type": "null"}}}),
+        json!({"required": ["status"], "properties": {"status": bare, "resolution": {"type": "null"}}}),
+        json!({"required": ["owner"], "properties": {"status": {"anyOf": [bare, {"type": "null"}]},
+            "resolution": {"type": "null"}}}),
+        json!({"required": ["tags"], "properties": {"tags": tags, "status": {"anyOf": [bare, {"type": "null"}]},
+            "resolution": {"type": "null"}}}),
     ];
     if !resolutions.is_empty() {
         ways.push(json!({"required": ["status", "resolution"], "properties": {
