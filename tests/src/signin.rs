@@ -35,6 +35,21 @@ pub async fn page_html(client: &Client) -> String {
     .await
 }
 
+/// The text of the first element `css` finds, once it satisfies `ok`.
+pub async fn text_when(client: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    eventually(css, || async {
+        let text = client
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        ok(&text).then_some(text)
+    })
+    .await
+}
+
 /// Types `text` into the element with this id.
 pub async fn type_into(client: &Client, id: &str, text: &str) {
     client

@@ -105,6 +105,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     report_line(mode, rows, started, bytes)
 }
 
+/// The median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn report_line(
     mode: &str,
     rows: u64,
@@ -146,70 +152,57 @@ async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
         words: vec!["mensajero".into()],
         ..InboxFilter::default()
     };
-    let time = async |f: std::pin::Pin<
-        &mut dyn std::future::Future<Output = Result<usize, Box<dyn std::error::Error>>>,
-    >| {
-        let started = Instant::now();
-        let n = f.await?;
-        Ok::<_, Box<dyn std::error::Error>>((started.elapsed().as_secs_f64() * 1e3, n))
-    };
+    let ms = |started: Instant| started.elapsed().as_secs_f64() * 1e3;
     let (mut page, mut read, mut counts, mut found, mut by_id) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hits = 0;
     for round in 0..41 {
-        let (ms, _) = time(std::pin::pin!(async {
-            Ok(store
+        let started = Instant::now();
+        std::hint::black_box(
+            store
                 .inbox_page(SITE, &InboxFilter::default(), None, 50, None)
-                .await?
-                .0
-                .len())
-        }))
-        .await?;
-        page.push(ms);
-        let (ms, _) = time(std::pin::pin!(async {
-            let rows = sqlx::query(
+                .await?,
+        );
+        page.push(ms(started));
+
+        let started = Instant::now();
+        std::hint::black_box(
+            sqlx::query(
                 "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
                  FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
             )
             .bind(SITE)
             .fetch_all(&mut plain)
-            .await?;
-            Ok(rows.len())
-        }))
-        .await?;
-        read.push(ms);
-        let (ms, _) = time(std::pin::pin!(async {
-            Ok(store
+            .await?,
+        );
+        read.push(ms(started));
+
+        let started = Instant::now();
+        std::hint::black_box(
+            store
                 .inbox_counts(SITE, &InboxFilter::default(), &[])
-                .await?
-                .0
-                .len())
-        }))
-        .await?;
-        counts.push(ms);
-        let mut ids = Vec::new();
-        let (ms, n) = time(std::pin::pin!(async {
-            let rows = store.inbox_page(SITE, &search, None, 50, None).await?.0;
-            ids = rows.iter().map(|r| r.id.clone()).collect();
-            Ok(rows.len())
-        }))
-        .await?;
-        hits = n;
-        found.push(ms);
-        let (ms, _) = time(std::pin::pin!(async {
-            let list = vec!["?"; ids.len()].join(",");
-            let sql = format!(
-                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
-                 FROM answers WHERE id IN ({list})"
-            );
-            let mut q = sqlx::query(&sql);
-            for id in &ids {
-                q = q.bind(id);
-            }
-            Ok(q.fetch_all(&mut plain).await?.len())
-        }))
-        .await?;
-        by_id.push(ms);
+                .await?,
+        );
+        counts.push(ms(started));
+
+        let started = Instant::now();
+        let rows = store.inbox_page(SITE, &search, None, 50, None).await?.0;
+        found.push(ms(started));
+        hits = rows.len();
+
+        let sql = format!(
+            "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
+             FROM answers WHERE id IN ({})",
+            vec!["?"; rows.len()].join(",")
+        );
+        let started = Instant::now();
+        let mut q = sqlx::query(&sql);
+        for r in &rows {
+            q = q.bind(&r.id);
+        }
+        std::hint::black_box(q.fetch_all(&mut plain).await?);
+        by_id.push(ms(started));
+
         if round == 0 {
             // A warm-up round: the page cache, the statement caches.
             for v in [&mut page, &mut read, &mut counts, &mut found, &mut by_id] {
@@ -217,10 +210,6 @@ async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "{}",
         serde_json::json!({
@@ -366,10 +355,6 @@ fn decode() -> Result<(), Box<dyn std::error::Error>> {
         normals.push(per_body(&normal, 20_000));
         worsts.push(per_body(&worst, 200));
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (normal_us, worst_us) = (median(&mut normals), median(&mut worsts));
     println!(
         "{}",
@@ -441,10 +426,6 @@ async fn signin() -> Result<(), Box<dyn std::error::Error>> {
             unknown.push(attempt("unknown@pulso.test").await?);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (known_ms, unknown_ms) = (median(&mut known), median(&mut unknown));
     let _ = std::fs::remove_dir_all(&dir);
     println!(

@@ -57,6 +57,19 @@ pub(super) fn allowed<'a>(
     Ok((site, caller.person()))
 }
 
+/// The site and the person, if the caller is a person who may work on
+/// answers there (a machine token works on nothing: 403).
+fn worker<'a>(
+    caller: &'a mut Caller,
+    state: &'a AppState,
+    site: &str,
+) -> Result<(&'a Site, &'a Person)> {
+    match allowed(caller, state, site, Need::Work)? {
+        (site, Some(person)) => Ok((site, person)),
+        (_, None) => Err(Box::new(forbidden())),
+    }
+}
+
 pub(super) fn body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
@@ -326,11 +339,8 @@ pub async fn change(
     headers: HeaderMap,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (site, person) = match allowed(&mut caller, &state, &site, Need::Work) {
-        Ok((site, Some(p))) => (site, p),
-        Ok(_) => {
-            return forbidden();
-        }
+    let (site, person) = match worker(&mut caller, &state, &site) {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let asked: ChangeBody = match body(&headers, raw) {
@@ -420,11 +430,8 @@ pub async fn note(
     headers: HeaderMap,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (site, person) = match allowed(&mut caller, &state, &site, Need::Work) {
-        Ok((site, Some(p))) => (site, p),
-        Ok(_) => {
-            return forbidden();
-        }
+    let (site, person) = match worker(&mut caller, &state, &site) {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let asked: TextBody = match body(&headers, raw) {
@@ -473,11 +480,8 @@ pub async fn reply(
     headers: HeaderMap,
     raw: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (site, person) = match allowed(&mut caller, &state, &site, Need::Work) {
-        Ok((site, Some(p))) => (site, p),
-        Ok(_) => {
-            return forbidden();
-        }
+    let (site, person) = match worker(&mut caller, &state, &site) {
+        Ok(found) => found,
         Err(r) => return *r,
     };
     let asked: TextBody = match body(&headers, raw) {

@@ -370,58 +370,25 @@ pub async fn change(
                 .collect(),
         ),
     };
-    let Ok(version) = form.get("version").parse::<i64>() else {
-        return answer_page(
-            &state,
-            t,
-            site,
-            person,
-            &id,
-            Shown::error(StatusCode::UNPROCESSABLE_ENTITY, t.bad_form),
-        )
-        .await;
+    // What is refused is shown on the answer page again, with its reason.
+    let (status, message): (StatusCode, String) = match form.get("version").parse::<i64>() {
+        Err(_) => (StatusCode::UNPROCESSABLE_ENTITY, t.bad_form.to_owned()),
+        Ok(version) => match asked.check(site) {
+            Err((_, message)) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+            Ok(change) => match work::change(&state, site, person, &id, version, change, client)
+                .await
+            {
+                Outcome::Done(_) => {
+                    return see_other(&format!("/dashboard/{}/answers/{id}?done=saved", site.key));
+                }
+                Outcome::Conflict(_) => (StatusCode::CONFLICT, w.conflict.to_owned()),
+                Outcome::Invalid((_, message)) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+                Outcome::NotFound => return web::not_found(t, Some(person)),
+                Outcome::Unavailable(_) => return web::unavailable(t, Some(person)),
+            },
+        },
     };
-    let change = match asked.check(site) {
-        Ok(c) => c,
-        Err((_, message)) => {
-            return answer_page(
-                &state,
-                t,
-                site,
-                person,
-                &id,
-                Shown::error(StatusCode::UNPROCESSABLE_ENTITY, &message),
-            )
-            .await;
-        }
-    };
-    match work::change(&state, site, person, &id, version, change, client).await {
-        Outcome::Done(_) => see_other(&format!("/dashboard/{}/answers/{id}?done=saved", site.key)),
-        Outcome::Conflict(_) => {
-            answer_page(
-                &state,
-                t,
-                site,
-                person,
-                &id,
-                Shown::error(StatusCode::CONFLICT, w.conflict),
-            )
-            .await
-        }
-        Outcome::NotFound => web::not_found(t, Some(person)),
-        Outcome::Invalid((_, message)) => {
-            answer_page(
-                &state,
-                t,
-                site,
-                person,
-                &id,
-                Shown::error(StatusCode::UNPROCESSABLE_ENTITY, &message),
-            )
-            .await
-        }
-        Outcome::Unavailable(_) => web::unavailable(t, Some(person)),
-    }
+    answer_page(&state, t, site, person, &id, Shown::error(status, &message)).await
 }
 
 /// `POST /dashboard/{site}/answers/{id}/notes`.

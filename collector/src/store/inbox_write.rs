@@ -8,7 +8,7 @@
 use sqlx::Row;
 
 use super::inbox::split_tags;
-use super::privacy::insert_audit;
+use super::privacy::{commit_audited, insert_audit};
 use super::{AuditEntry, Event, Store, StoreError};
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
@@ -137,6 +137,17 @@ async fn tag_ids(tx: &mut Tx<'_>, site: &str, names: &[String]) -> Result<Vec<i6
 }
 
 impl Store {
+    /// Writes `events` into the outbox, commits, and wakes the delivery
+    /// worker when there were any.
+    async fn commit_with(&self, mut tx: Tx<'_>, events: &[Event]) -> Result<(), StoreError> {
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        if !events.is_empty() {
+            self.events_ready.notify_one();
+        }
+        Ok(())
+    }
+
     /// Changes answer `id` of `site` from `version`: nothing at all when it is
     /// at another version (or gone).
     pub async fn change_answer(
@@ -202,11 +213,7 @@ impl Store {
             }
         }
         insert_activity(&mut tx, site, id, now, records).await?;
-        insert_events(&mut tx, &records.events).await?;
-        tx.commit().await?;
-        if !records.events.is_empty() {
-            self.events_ready.notify_one();
-        }
+        self.commit_with(tx, &records.events).await?;
         Ok(Changed::Done(version + 1))
     }
 
@@ -235,11 +242,7 @@ impl Store {
             return Ok(false);
         }
         insert_activity(&mut tx, site, id, now, records).await?;
-        insert_events(&mut tx, &records.events).await?;
-        tx.commit().await?;
-        if !records.events.is_empty() {
-            self.events_ready.notify_one();
-        }
+        self.commit_with(tx, &records.events).await?;
         Ok(true)
     }
 
@@ -281,12 +284,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_activity(&mut tx, reply.site, reply.answer_id, reply.now, records).await?;
-        let events = events(id);
-        insert_events(&mut tx, &events).await?;
-        tx.commit().await?;
-        if !events.is_empty() {
-            self.events_ready.notify_one();
-        }
+        self.commit_with(tx, &events(id)).await?;
         Ok(id)
     }
 
@@ -379,11 +377,7 @@ impl Store {
             return Ok(false);
         }
         insert_activity(&mut tx, site, id, now, records).await?;
-        insert_events(&mut tx, &records.events).await?;
-        tx.commit().await?;
-        if !records.events.is_empty() {
-            self.events_ready.notify_one();
-        }
+        self.commit_with(tx, &records.events).await?;
         Ok(true)
     }
 
@@ -412,10 +406,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        for entry in audit {
-            insert_audit(&mut tx, entry).await?;
-        }
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -453,10 +444,7 @@ impl Store {
         if gone.rows_affected() == 0 {
             return Ok(false);
         }
-        for entry in audit {
-            insert_audit(&mut tx, entry).await?;
-        }
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -481,10 +469,7 @@ impl Store {
         if gone.rows_affected() == 0 {
             return Ok(false);
         }
-        for entry in audit {
-            insert_audit(&mut tx, entry).await?;
-        }
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 

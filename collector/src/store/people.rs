@@ -8,7 +8,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::privacy::insert_audit;
+use super::privacy::{commit_audited, insert_audit};
 use super::{AuditEntry, Store, StoreError};
 
 /// A person who may sign in.
@@ -144,8 +144,7 @@ impl Store {
         if let Some((hash, expires_at)) = new.invite {
             insert_invite(&mut tx, user.id, hash, new.now, expires_at).await?;
         }
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(user)
     }
 
@@ -189,8 +188,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -217,8 +215,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -257,8 +254,7 @@ impl Store {
         // when another connection wrote meanwhile.
         let mut tx = self.pool.begin().await?;
         upsert_role(&mut tx, user, site, role).await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -277,8 +273,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(true)
     }
 
@@ -294,8 +289,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         insert_invite(&mut tx, user, token_hash, now, expires_at).await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -318,8 +312,7 @@ impl Store {
             .await?;
         delete_sessions(&mut tx, user, None).await?;
         insert_invite(&mut tx, user, token_hash, now, expires_at).await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -406,8 +399,7 @@ impl Store {
             .bind(session.created_at)
             .execute(&mut *tx)
             .await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -458,8 +450,7 @@ impl Store {
             .bind(id_hash)
             .execute(&mut *tx)
             .await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -472,8 +463,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ended = delete_sessions(&mut tx, user, keep).await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(ended)
     }
 
@@ -512,8 +502,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        audit_all(&mut tx, audit).await?;
-        tx.commit().await?;
+        commit_audited(tx, audit).await?;
         Ok(row.get(0))
     }
 
@@ -577,8 +566,7 @@ impl Store {
         let Some(token) = row.as_ref().map(token_of) else {
             return Ok(None);
         };
-        audit_all(&mut tx, &audit(&token)).await?;
-        tx.commit().await?;
+        commit_audited(tx, &audit(&token)).await?;
         Ok(Some(token))
     }
 
@@ -610,13 +598,6 @@ pub struct NewUser<'a> {
 }
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
-
-async fn audit_all(tx: &mut Tx<'_>, entries: &[AuditEntry]) -> Result<(), StoreError> {
-    for entry in entries {
-        insert_audit(tx, entry).await?;
-    }
-    Ok(())
-}
 
 async fn upsert_role(tx: &mut Tx<'_>, user: i64, site: &str, role: &str) -> Result<(), StoreError> {
     sqlx::query(

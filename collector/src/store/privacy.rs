@@ -147,10 +147,7 @@ impl Store {
 
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        insert_audit(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(())
+        commit_audited(self.pool.begin().await?, std::slice::from_ref(entry)).await
     }
 
     /// A site's audit log, newest first (`None`: the whole instance's).
@@ -212,6 +209,19 @@ fn merge_detail(detail: &str, erased: Erased) -> String {
     object.insert("answers".into(), erased.answers.into());
     object.insert("events".into(), erased.events.into());
     serde_json::Value::Object(object).to_string()
+}
+
+/// Writes a change's audit lines into its transaction and commits both:
+/// the change is never without its record.
+pub(super) async fn commit_audited(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    entries: &[AuditEntry],
+) -> Result<(), StoreError> {
+    for entry in entries {
+        insert_audit(&mut tx, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn insert_audit(

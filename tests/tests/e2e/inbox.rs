@@ -11,22 +11,14 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use pulso_e2e::{
     Stack, card, choose_score, click, click_when_there, eventually, in_card, link_in,
-    no_violations, page_html, save_page_image, set_password, sign_in, type_into, with_browser,
-    with_browser_in,
+    no_violations, page_html, save_page_image, set_password, sign_in, text_when, type_into,
+    with_browser, with_browser_in,
 };
 
 const PASSWORD: &str = "lantern-quince-harbour-31";
 const COMPLAINT: &str = "The parcel arrived a week late";
 const NOTE: &str = "Courier lost the first van; refund of shipping issued";
 const REPLY: &str = "Sorry about the late parcel. We changed courier, and refunded the shipping.";
-
-/// The text of the first element `css` finds, once it is there.
-async fn text_of(client: &Client, css: &str) -> String {
-    eventually(css, || async {
-        client.find(Locator::Css(css)).await.ok()?.text().await.ok()
-    })
-    .await
-}
 
 /// The agent's part, in its own browser: from the sign-in to "resolved".
 /// Returns the answer page's path.
@@ -53,7 +45,7 @@ async fn agent_works_the_answer(client: Client, collector: String, link: String)
             .then_some(())
     })
     .await;
-    let row = text_of(&client, "table tbody tr").await;
+    let row = text_when(&client, "table tbody tr", |_| true).await;
     assert!(row.contains(COMPLAINT), "{row}");
     assert!(row.contains("checkout_done"), "{row}");
     no_violations(&client, "the inbox").await;
@@ -64,7 +56,7 @@ async fn agent_works_the_answer(client: Client, collector: String, link: String)
         .unwrap();
     save_page_image(&client, "inbox.png").await;
     client.back().await.unwrap();
-    let again = text_of(&client, "table tbody tr").await;
+    let again = text_when(&client, "table tbody tr", |_| true).await;
     assert_eq!(again, row, "back to unassigned detractors");
 
     click(
@@ -77,37 +69,25 @@ async fn agent_works_the_answer(client: Client, collector: String, link: String)
 
     // Take it: Ana owns it, and it is open.
     click(&client, "form.take button").await;
-    let notice = text_of(&client, ".notice").await;
+    let notice = text_when(&client, ".notice", |_| true).await;
     assert!(!notice.is_empty());
-    let facts = text_of(&client, "dl.facts").await;
+    let facts = text_when(&client, "dl.facts", |_| true).await;
     assert!(facts.contains("ana@shop.test"), "{facts}");
 
     // A note for the team, then the reply to the respondent.
     type_into(&client, "w-note", NOTE).await;
     click(&client, "form[action$='/notes'] button").await;
-    eventually("the note in the feed", || async {
-        let feed = client.find(Locator::Css("ol.feed")).await.ok()?;
-        feed.text().await.ok()?.contains(NOTE).then_some(())
-    })
-    .await;
+    text_when(&client, "ol.feed", |t| t.contains(NOTE)).await;
     let reply_box = client.find(Locator::Id("w-reply")).await.unwrap();
     reply_box.clear().await.unwrap();
     reply_box.send_keys(REPLY).await.unwrap();
     click(&client, "form[action$='/replies'] button").await;
-    eventually("the reply in the feed", || async {
-        let feed = client.find(Locator::Css("ol.feed")).await.ok()?;
-        feed.text().await.ok()?.contains(REPLY).then_some(())
-    })
-    .await;
+    text_when(&client, "ol.feed", |t| t.contains(REPLY)).await;
 
     // Resolved.
     click(&client, "#w-status option[value=resolved]").await;
     click(&client, &format!("form.stack[action='{path}'] button")).await;
-    eventually("the resolved status", || async {
-        let facts = client.find(Locator::Css("dl.facts")).await.ok()?;
-        facts.text().await.ok()?.contains("Resolved").then_some(())
-    })
-    .await;
+    text_when(&client, "dl.facts", |t| t.contains("Resolved")).await;
     no_violations(&client, "the answer page, worked").await;
     // The respondent's id is new each run: shown as a fixed example.
     client
@@ -250,7 +230,7 @@ async fn an_agent_answers_a_detractor_and_the_reply_reaches_them() {
         with_browser(move |agent| async move {
             sign_in(&agent, &collector, "ana@shop.test", PASSWORD).await;
             agent.goto(&format!("{collector}{answer}")).await.unwrap();
-            let feed = text_of(&agent, "ol.feed").await;
+            let feed = text_when(&agent, "ol.feed", |_| true).await;
             assert!(feed.contains("The respondent saw the reply"), "{feed}");
         })
         .await;

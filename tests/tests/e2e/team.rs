@@ -7,8 +7,8 @@
 
 use fantoccini::{Client, Locator};
 use pulso_e2e::{
-    Stack, arrive, eventually, link_in, no_violations, page_html, save_page_image, set_password,
-    sign_in_by_keyboard, type_into, with_browser, with_browser_in,
+    Stack, arrive, click, link_in, no_violations, page_html, save_page_image, set_password,
+    sign_in_by_keyboard, text_when, type_into, with_browser, with_browser_in,
 };
 
 const OWNER_PASSWORD: &str = "orchid-saffron-kettle-44";
@@ -83,31 +83,9 @@ async fn a_team_works_with_its_own_accounts() {
             // The account: an API token, shown once.
             client.goto(&format!("{collector}/account")).await.unwrap();
             type_into(&client, "token-name", "Nightly export").await;
-            client
-                .find(Locator::Css("input[name=sites][value=shop]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            client
-                .find(Locator::Css("form[action='/account/tokens'] button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            let token = eventually("the new token", || async {
-                let text = client
-                    .find(Locator::Css("code.token"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()?;
-                text.starts_with("pulso_").then_some(text)
-            })
-            .await;
+            click(&client, "input[name=sites][value=shop]").await;
+            click(&client, "form[action='/account/tokens'] button").await;
+            let token = text_when(&client, "code.token", |t| t.starts_with("pulso_")).await;
             no_violations(&client, "account").await;
             save_page_image(&client, "account.png").await;
             let report = http
@@ -125,31 +103,10 @@ async fn a_team_works_with_its_own_accounts() {
                 .unwrap();
             type_into(&client, "invite-email", "vera@shop.test").await;
             type_into(&client, "invite-name", "Vera Vidal").await;
-            client
-                .find(Locator::Css("#invite-role option[value=viewer]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            client
-                .find(Locator::Css(
-                    "form[action='/dashboard/shop/members'] button",
-                ))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            let link = eventually("the invitation's link", || async {
-                let text = client
-                    .find(Locator::Css(".notice code.token"))
-                    .await
-                    .ok()?
-                    .text()
-                    .await
-                    .ok()?;
-                text.contains("/set-password/").then_some(text)
+            click(&client, "#invite-role option[value=viewer]").await;
+            click(&client, "form[action='/dashboard/shop/members'] button").await;
+            let link = text_when(&client, ".notice code.token", |t| {
+                t.contains("/set-password/")
             })
             .await;
             no_violations(&client, "members").await;
@@ -170,13 +127,7 @@ async fn a_team_works_with_its_own_accounts() {
             // Signing out ends the session on the server: the old cookie,
             // replayed, opens nothing.
             let cookie = session_cookie(&client).await;
-            client
-                .find(Locator::Css("form[action='/signout'] button"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&client, "form[action='/signout'] button").await;
             arrive(&client, "/signin").await;
             let replayed = http
                 .get(format!("{collector}/v1/sites/shop/report"))
