@@ -47,6 +47,15 @@ enum Command {
         #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
         config: PathBuf,
     },
+    /// Recompute the report's rollups from the answers (`--rebuild`), in one
+    /// transaction: answers posted meanwhile wait for it.
+    Rollup {
+        #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
+        config: PathBuf,
+        /// Required: what the command does.
+        #[arg(long, required = true)]
+        rebuild: bool,
+    },
     /// Manage people: add (the first owner too), list, remove, reset-password.
     User {
         #[arg(
@@ -114,6 +123,14 @@ async fn run(command: Command) -> Result<(), Error> {
             let url = settings.database_url.expose();
             Store::open(url).await?.close().await;
             println!("{}: migrated", collector::store::redact_url(url));
+            Ok(())
+        }
+        Command::Rollup { config, .. } => {
+            let settings = config::load(&config)?;
+            let store = Store::open(settings.database_url.expose()).await?;
+            let counted = store.rebuild_rollups().await?;
+            store.close().await;
+            println!("rollups rebuilt from {counted} answers");
             Ok(())
         }
         Command::Export {

@@ -30,8 +30,13 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, database_url: &str) -> Result<Server> {
+        Server::spawn(bin, &["serve", database_url])
+    }
+
+    /// `pulso-bench ARGS`, a server that prints `listening on URL`.
+    fn spawn(bin: &Path, args: &[&str]) -> Result<Server> {
         let mut child = Command::new(bin)
-            .args(["serve", database_url])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -99,6 +104,9 @@ struct Rates {
     ingest_peak: f64,
     /// The no-op's rate with one client.
     noop_one: f64,
+    /// Per level: clients, the no-op's and ingest's rates, and the rate of
+    /// each other server (median rounds).
+    levels: Vec<(usize, f64, f64, Vec<f64>)>,
 }
 
 struct Load {
@@ -135,7 +143,15 @@ fn median(mut loads: Vec<Load>) -> Load {
 
 /// The ingest table of one backend; the lowest and highest ratios of ingest
 /// to no-op, with the clients of the highest.
-fn ingest(bin: &Path, backend: &str, server: &Server, table: &mut String) -> Result<Rates> {
+/// `others` (servers of `POST /v1/responses`) take their turns in the
+/// same rounds.
+fn ingest(
+    bin: &Path,
+    backend: &str,
+    server: &Server,
+    others: &[&Server],
+    table: &mut String,
+) -> Result<Rates> {
     let mut rates = Rates {
         worst: f64::MAX,
         best: 0.0,
@@ -143,17 +159,32 @@ fn ingest(bin: &Path, backend: &str, server: &Server, table: &mut String) -> Res
         noop_peak: 0.0,
         ingest_peak: 0.0,
         noop_one: 0.0,
+        levels: Vec::new(),
     };
     for concurrency in LEVELS {
         let (mut noops, mut reals, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let mut theirs: Vec<Vec<Load>> = others.iter().map(|_| Vec::new()).collect();
         for _ in 0..ROUNDS {
             let noop = load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?;
             let real = load(bin, &server.url, "/v1/responses", concurrency, SECONDS)?;
+            for (other, loads) in others.iter().zip(&mut theirs) {
+                loads.push(load(
+                    bin,
+                    &other.url,
+                    "/v1/responses",
+                    concurrency,
+                    SECONDS,
+                )?);
+            }
             ratios.push(real.rate / noop.rate);
             noops.push(noop);
             reals.push(real);
         }
         let (noop, real) = (median(noops), median(reals));
+        let theirs: Vec<f64> = theirs.into_iter().map(|l| median(l).rate).collect();
+        rates
+            .levels
+            .push((concurrency, noop.rate, real.rate, theirs));
         ratios.sort_by(f64::total_cmp);
         let ratio = real.rate / noop.rate;
         rates.worst = rates.worst.min(ratio);
@@ -197,7 +228,20 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
     std::thread::sleep(std::time::Duration::from_secs(1));
     let rest = sqlite.memory();
     let fsync = fsync_ms(&dir)?;
-    let lite = ingest(bin, "SQLite", &sqlite, &mut table)?;
+    // Beside it, in the same rounds: the collector on a database that keeps
+    // no rollups, and the handler a user would write instead.
+    let plain_db = dir.join("ingest-no-rollups.db");
+    let peer_db = dir.join("ingest-peer.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", plain_db.display()));
+        let _ = std::fs::remove_file(format!("{}{suffix}", peer_db.display()));
+    }
+    let plain_url = format!("sqlite://{}", plain_db.display());
+    let plain = Server::spawn(bin, &["serve", &plain_url, "--no-rollups"])?;
+    let peer = Server::spawn(bin, &["peer", &peer_db.to_string_lossy()])?;
+    let lite = ingest(bin, "SQLite", &sqlite, &[&plain, &peer], &mut table)?;
+    drop((plain, peer));
+    let peers = peers_section(&lite);
     // Up to a million stored answers, then the memory again.
     let stored = count_answers(bin, &db)?;
     let more = 1_000_000u64.saturating_sub(stored);
@@ -208,7 +252,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
 
     let postgres = crate::postgres::Server::start()?;
     let pg = Server::start(bin, &postgres.url)?;
-    let pg_rates = ingest(bin, "PostgreSQL", &pg, &mut table)?;
+    let pg_rates = ingest(bin, "PostgreSQL", &pg, &[], &mut table)?;
     drop(pg);
     drop(postgres);
 
@@ -232,6 +276,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
          1 / (the no-op's time per answer + one fsync) = {:.0} answers/s, {:.2} of that level's \
          no-op rate, \
          whatever the code does; group commit wins the fsync back only where clients overlap.\n\n\
+         {peers}\n\
          ## Collector memory\n\n\
          | state | resident | peak |\n|---|---:|---:|\n\
          | at rest (SQLite, empty) | {:.1} MB | {:.1} MB |\n\
@@ -256,6 +301,58 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
         after.0 as f64 / 1024.0,
         after.1 as f64 / 1024.0,
     ))
+}
+
+/// Ingest on SQLite against the collector without rollups and against the
+/// handler a user would write (`pulso-bench peer`), from the same rounds.
+fn peers_section(lite: &Rates) -> String {
+    let mut table = String::from(
+        "| clients | no-op | Pulso | Pulso without rollups | plain handler | Pulso / plain handler | Pulso / no-op | with / without rollups |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut verdicts = Vec::new();
+    let mut worst_rollups = f64::MAX;
+    for (clients, noop, pulso, others) in &lite.levels {
+        let (plain, peer) = (others[0], others[1]);
+        worst_rollups = worst_rollups.min(pulso / plain);
+        let _ = writeln!(
+            table,
+            "| {clients} | {noop:.0} | {pulso:.0} | {plain:.0} | {peer:.0} | {:.1} | {:.2} | {:.2} |",
+            pulso / peer,
+            pulso / noop,
+            pulso / plain
+        );
+        let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+        if *clients == 64 {
+            verdicts.push(format!(
+                "at least 3× the plain handler at 64 clients — {:.1}×: {}",
+                pulso / peer,
+                verdict(pulso / peer >= 3.0)
+            ));
+        }
+        if *clients == 64 || *clients == 256 {
+            verdicts.push(format!(
+                "at least 0.5 of the no-op at {clients} clients — {:.2}: {}",
+                pulso / noop,
+                verdict(pulso / noop >= 0.5)
+            ));
+        }
+    }
+    verdicts.push(format!(
+        "with rollups at least 0.9 of the rate without them at every level — worst {worst_rollups:.2}: {}",
+        if worst_rollups >= 0.9 { "met" } else { "MISSED" }
+    ));
+    format!(
+        "## Ingest against what users would build instead\n\n\
+         In the same rounds as the table above, each level's median round (answers/s): the \
+         collector as shipped; the same collector on a database whose rollups' triggers were \
+         dropped (what the rollups cost ingest); and the plain handler a user would write instead \
+         (`pulso-bench peer`: axum, the answer as JSON, one sqlx transaction per answer through \
+         sqlx's default pool, the same upsert by id and revision, into an SQLite file with WAL and \
+         `synchronous=FULL`). Same machine, same load generator, same bodies.\n\n{table}\n\
+         Targets: {}.\n",
+        verdicts.join("; ")
+    )
 }
 
 /// The rows of the file, through `pulso-bench read` (sqlite3's CLI may be missing).

@@ -135,6 +135,8 @@ pub fn run() -> Result {
                     "webhooks",
                     "--test",
                     "store",
+                    "--test",
+                    "rollups",
                 ])
                 .env("PULSO_TEST_POSTGRES", &postgres.url),
         ),

@@ -26,6 +26,7 @@ mod inbox_write;
 mod outbox;
 mod people;
 mod privacy;
+mod rollup;
 mod write;
 
 pub use inbox::{
@@ -36,6 +37,7 @@ pub use inbox_write::{AnswerChange, Changed, NewReply, Records};
 pub use outbox::{Attempt, DueEvent, EventRow, HookState};
 pub use people::{NewUser, SessionRow, TokenRow, User};
 pub use privacy::{AuditEntry, Erased, Subject};
+pub use rollup::{OtherRow, Periods, ReasonCount, ScoreCount, Unit};
 
 /// Most answers one transaction commits.
 const MAX_BATCH: usize = 256;

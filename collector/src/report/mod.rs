@@ -1,7 +1,8 @@
 //! NPS reports: the score with its 95% margin of error, counts and shares per
 //! class and band, the same per funnel step and survey, a weekly series, and the
 //! reasons per band with the latest "Other" texts. Small samples are flagged,
-//! never hidden. Computed in one pass over the same rows an export streams.
+//! never hidden. Counted from the rollups the database keeps (`rollups`), or
+//! answer by answer (`report_by_rows`, the reference they are tested against).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,8 @@ use survey::OTHER;
 use crate::config::Site;
 use crate::export::rfc3339;
 use crate::store::{AnswerRow, Filter, Store, StoreError};
+
+mod rollups;
 
 /// Below this many answers a score is flagged as a small sample: its margin of
 /// error is wide and the normal approximation behind it is rough.
@@ -88,14 +91,19 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, row: &AnswerRow) {
-        self.tally.add(&row.class);
-        *self.bands.entry(row.band.clone()).or_default() += 1;
-        if let Some(slot) = usize::try_from(row.score)
+    /// `n` answers of `score`, in `class` and `band`.
+    fn add(&mut self, class: &str, band: &str, score: i64, n: u64) {
+        match class {
+            "detractor" => self.tally.detractors += n,
+            "passive" => self.tally.passives += n,
+            _ => self.tally.promoters += n,
+        }
+        *self.bands.entry(band.to_owned()).or_default() += n;
+        if let Some(slot) = usize::try_from(score)
             .ok()
             .and_then(|s| self.scores.get_mut(s))
         {
-            *slot += 1;
+            *slot += n;
         }
     }
 
@@ -125,6 +133,112 @@ impl Group {
                 .map(|(b, c)| (b.clone(), share(*c)))
                 .collect(),
             scores: self.scores,
+        }
+    }
+}
+
+/// What a report counts, however it was counted (answer by answer, or from
+/// the rollups): the groups of every breakdown and the reasons per band.
+#[derive(Default)]
+struct Totals {
+    overall: Group,
+    by_step: BTreeMap<String, Group>,
+    by_survey: BTreeMap<String, Group>,
+    weekly: BTreeMap<String, Group>,
+    /// Per band: closed answers, and how often each reason was chosen.
+    reasons: BTreeMap<String, (u64, BTreeMap<String, u64>)>,
+}
+
+/// Answers alike in everything a report breaks them down by.
+struct Answers<'a> {
+    week: &'a str,
+    survey: &'a str,
+    step: &'a str,
+    band: &'a str,
+    class: &'a str,
+    score: i64,
+}
+
+impl Totals {
+    fn add(&mut self, a: &Answers, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.overall.add(a.class, a.band, a.score, n);
+        for (groups, key) in [
+            (&mut self.by_step, a.step),
+            (&mut self.by_survey, a.survey),
+            (&mut self.weekly, a.week),
+        ] {
+            match groups.get_mut(key) {
+                Some(group) => group.add(a.class, a.band, a.score, n),
+                None => {
+                    let mut group = Group::default();
+                    group.add(a.class, a.band, a.score, n);
+                    groups.insert(key.to_owned(), group);
+                }
+            }
+        }
+    }
+
+    /// `n` closed follow-ups in `band` that chose `reason_ids` (`;`-joined).
+    fn add_reasons(&mut self, band: &str, reason_ids: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let (answers, reasons) = self.reasons.entry(band.to_owned()).or_default();
+        *answers += n;
+        for id in reason_ids.split(';').filter(|s| !s.is_empty()) {
+            *reasons.entry(id.to_owned()).or_default() += n;
+        }
+    }
+
+    /// The report, given each band's latest "Other" texts (newest first)
+    /// and the team's follow-up.
+    fn finish(
+        self,
+        site: &Site,
+        mut other: BTreeMap<String, Vec<OtherText>>,
+        response_times: crate::inbox::times::ResponseTimes,
+    ) -> Report {
+        let reasons = self
+            .reasons
+            .into_iter()
+            .map(|(band, (closed_answers, reasons))| {
+                let mut top: Vec<ReasonCount> = reasons
+                    .into_iter()
+                    .map(|(id, count)| ReasonCount {
+                        text: reason_text(site, &band, &id),
+                        id,
+                        count,
+                    })
+                    .collect();
+                top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
+                let latest_other = other.remove(&band).unwrap_or_default();
+                (
+                    band,
+                    BandReasons {
+                        closed_answers,
+                        top,
+                        latest_other,
+                    },
+                )
+            })
+            .collect();
+        let stats = |groups: BTreeMap<String, Group>| {
+            groups
+                .into_iter()
+                .map(|(k, g)| (k, g.stats()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Report {
+            response_times,
+            site: site.key.clone(),
+            overall: self.overall.stats(),
+            by_step: stats(self.by_step),
+            by_survey: stats(self.by_survey),
+            weekly: stats(self.weekly),
+            reasons,
         }
     }
 }
@@ -173,111 +287,112 @@ pub struct OtherText {
 }
 
 /// The report of a site over the answers `filter` lets through; weeks start on
-/// Mondays in `tz`.
+/// Mondays in `tz`. Counted from the rollups (see [`rollups`]): its cost
+/// follows the number of days covered, not of answers.
 pub async fn report(
     store: &Store,
     site: &Site,
     filter: &Filter,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Report, StoreError> {
-    let mut overall = Group::default();
-    let mut by_step: BTreeMap<String, Group> = BTreeMap::new();
-    let mut by_survey: BTreeMap<String, Group> = BTreeMap::new();
-    let mut weekly: BTreeMap<String, Group> = BTreeMap::new();
-    let mut counts: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
-    let mut other: BTreeMap<String, Vec<OtherText>> = BTreeMap::new();
+    let totals = rollups::totals(store, &site.key, filter, tz).await?;
+    let mut other = BTreeMap::new();
+    for band in totals.reasons.keys() {
+        let latest = store
+            .latest_other(&site.key, band, filter, LATEST_OTHER as i64)
+            .await?;
+        let texts: Vec<OtherText> = latest
+            .into_iter()
+            .map(|o| OtherText {
+                at: rfc3339(o.created_at),
+                survey: o.survey,
+                text: o.text,
+            })
+            .collect();
+        if !texts.is_empty() {
+            other.insert(band.clone(), texts);
+        }
+    }
+    let handled = store.handled(&site.key, filter.from, filter.to).await?;
+    Ok(totals.finish(
+        site,
+        other,
+        crate::inbox::times::ResponseTimes::of(&handled),
+    ))
+}
 
+/// The same report counted answer by answer, in one pass over the rows an
+/// export streams: the reference the rollups are held to.
+pub async fn report_by_rows(
+    store: &Store,
+    site: &Site,
+    filter: &Filter,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Report, StoreError> {
+    let mut totals = Totals::default();
+    let mut other: BTreeMap<String, Vec<OtherText>> = BTreeMap::new();
     let mut rows = std::pin::pin!(store.answers(&site.key, filter));
     while let Some(row) = rows.next().await {
         let row = row?;
-        overall.add(&row);
-        by_step
-            .entry(row.step.clone().unwrap_or_default())
-            .or_default()
-            .add(&row);
-        by_survey.entry(row.survey.clone()).or_default().add(&row);
-        weekly
-            .entry(week_of(row.created_at, tz))
-            .or_default()
-            .add(&row);
-        if row.follow_up.as_deref() == Some("closed") {
-            let (answers, reasons) = counts.entry(row.band.clone()).or_default();
-            *answers += 1;
-            for id in row
-                .reason_ids
-                .as_deref()
-                .unwrap_or("")
-                .split(';')
-                .filter(|s| !s.is_empty())
-            {
-                *reasons.entry(id.to_owned()).or_default() += 1;
-            }
-            if let Some(text) = row.other_text.clone() {
-                let list = other.entry(row.band.clone()).or_default();
-                list.push(OtherText {
-                    at: rfc3339(row.created_at),
-                    survey: row.survey.clone(),
-                    text,
-                });
-                if list.len() > LATEST_OTHER {
-                    list.remove(0);
-                }
+        totals.add_row(&row, &week_of(row.created_at, tz));
+        if row.follow_up.as_deref() == Some("closed")
+            && let Some(text) = row.other_text.clone()
+        {
+            let list = other.entry(row.band.clone()).or_default();
+            list.push(OtherText {
+                at: rfc3339(row.created_at),
+                survey: row.survey.clone(),
+                text,
+            });
+            if list.len() > LATEST_OTHER {
+                list.remove(0);
             }
         }
     }
-
-    let reasons = counts
-        .into_iter()
-        .map(|(band, (closed_answers, reasons))| {
-            let mut top: Vec<ReasonCount> = reasons
-                .into_iter()
-                .map(|(id, count)| ReasonCount {
-                    text: reason_text(site, &band, &id),
-                    id,
-                    count,
-                })
-                .collect();
-            top.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
-            let mut latest_other = other.remove(&band).unwrap_or_default();
-            latest_other.reverse();
-            (
-                band,
-                BandReasons {
-                    closed_answers,
-                    top,
-                    latest_other,
-                },
-            )
-        })
-        .collect();
-    let stats = |groups: BTreeMap<String, Group>| {
-        groups
-            .into_iter()
-            .map(|(k, g)| (k, g.stats()))
-            .collect::<BTreeMap<_, _>>()
-    };
+    for list in other.values_mut() {
+        list.reverse();
+    }
     let handled = store.handled(&site.key, filter.from, filter.to).await?;
-    Ok(Report {
-        response_times: crate::inbox::times::ResponseTimes::of(&handled),
-        site: site.key.clone(),
-        overall: overall.stats(),
-        by_step: stats(by_step),
-        by_survey: stats(by_survey),
-        weekly: stats(weekly),
-        reasons,
-    })
+    Ok(totals.finish(
+        site,
+        other,
+        crate::inbox::times::ResponseTimes::of(&handled),
+    ))
+}
+
+impl Totals {
+    /// One stored answer, in `week`.
+    fn add_row(&mut self, row: &AnswerRow, week: &str) {
+        self.add(
+            &Answers {
+                week,
+                survey: &row.survey,
+                step: row.step.as_deref().unwrap_or_default(),
+                band: &row.band,
+                class: &row.class,
+                score: row.score,
+            },
+            1,
+        );
+        if row.follow_up.as_deref() == Some("closed") {
+            self.add_reasons(&row.band, row.reason_ids.as_deref().unwrap_or(""), 1);
+        }
+    }
 }
 
 /// The Monday starting the week of `millis`, as a date in `tz`.
 fn week_of(millis: i64, tz: &jiff::tz::TimeZone) -> String {
-    let Ok(timestamp) = jiff::Timestamp::from_millisecond(millis) else {
-        return String::new();
-    };
-    let date = tz.to_datetime(timestamp).date();
-    let back = i64::from(date.weekday().to_monday_zero_offset());
-    date.checked_sub(jiff::Span::new().days(back))
+    monday(millis, tz)
         .map(|d| d.to_string())
         .unwrap_or_default()
+}
+
+/// The Monday (in `tz`) of the week of `millis`.
+fn monday(millis: i64, tz: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    let timestamp = jiff::Timestamp::from_millisecond(millis).ok()?;
+    let date = tz.to_datetime(timestamp).date();
+    let back = i64::from(date.weekday().to_monday_zero_offset());
+    date.checked_sub(jiff::Span::new().days(back)).ok()
 }
 
 /// A reason's text in its survey's default locale, from the configuration.

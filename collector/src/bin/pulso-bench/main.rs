@@ -4,13 +4,19 @@
 //!   pulso-bench generate DB N      N generated answers in a fresh SQLite file
 //!   pulso-bench read DB            baseline: read every row, do nothing else
 //!   pulso-bench export DB FORMAT   stream the export (csv, json, ndjson) to nowhere
-//!   pulso-bench report DB          compute the report over every row
+//!   pulso-bench report DB          the report (from the rollups), against a plain read of
+//!                                  one page of rows, in alternating rounds; milliseconds
+//!   pulso-bench report-rows DB     the report counted answer by answer, over every row
 //!   pulso-bench inbox DB           the inbox's first page, its counts and a text search,
 //!                                  against plain indexed reads of the same rows, in
 //!                                  alternating rounds; milliseconds per query (medians)
 //!   pulso-bench serve DB_URL       the collector (limits off) plus `POST /bench/noop`, an
 //!                                  endpoint that answers like ingest and does nothing, on one
-//!                                  port; prints `listening on http://ADDR`, runs until killed
+//!                                  port; prints `listening on http://ADDR`, runs until killed;
+//!                                  with --no-rollups, the database keeps no rollups
+//!   pulso-bench peer PATH          what a user would write instead: a plain axum handler
+//!                                  inserting each answer in its own transaction (sqlx) into
+//!                                  the SQLite file PATH; `POST /v1/responses`, as serve
 //!   pulso-bench decode             the ingest's I/O-free steps (decode, clean, validate)
 //!                                  on a normal answer and on a worst-case 64 KiB body of
 //!                                  ~7,300 props, in alternating rounds; microseconds per body
@@ -30,6 +36,8 @@ use collector::store::{Filter, Store};
 use futures_util::StreamExt;
 use sqlx::Connection;
 
+mod peer;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -39,7 +47,11 @@ const SITE: &str = "shop";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("serve") => return serve(args.get(1).ok_or("serve needs DB_URL")?).await,
+        Some("serve") => {
+            let url = args.get(1).ok_or("serve needs DB_URL")?;
+            return serve(url, args.get(2).is_some_and(|a| a == "--no-rollups")).await;
+        }
+        Some("peer") => return peer::serve(args.get(1).ok_or("peer needs PATH")?).await,
         Some("load") => return load(&args[1..]).await,
         Some("decode") => return decode(),
         Some("signin") => return signin().await,
@@ -49,12 +61,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         [mode, db, ..] => (mode.as_str(), format!("sqlite://{db}")),
         _ => {
             return Err(
-                "usage: pulso-bench generate|read|export|report|inbox DB [N|FORMAT]".into(),
+                "usage: pulso-bench generate|read|export|report|report-rows|inbox DB [N|FORMAT]"
+                    .into(),
             );
         }
     };
     if mode == "inbox" {
         return inbox(&db).await;
+    }
+    if mode == "report" {
+        return report(&db).await;
     }
     if mode == "generate" {
         let n: u64 = args.get(2).ok_or("generate needs N")?.parse()?;
@@ -88,10 +104,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             (0, bytes)
         }
-        "report" => {
-            let settings = parse("pulso.toml", include_str!("../../../examples/pulso.toml"))?;
+        "report-rows" => {
+            let settings = parse(
+                "pulso.toml",
+                include_str!("../../../../examples/pulso.toml"),
+            )?;
             let site = &settings.sites[SITE];
-            let report = collector::report::report(
+            let report = collector::report::report_by_rows(
                 &store,
                 site,
                 &Filter::default(),
@@ -226,7 +245,28 @@ async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// some "Other" texts and props: shaped like real data.
 async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
     Store::open(db).await?.close().await;
-    let mut connection = sqlx::SqliteConnection::connect(db).await?;
+    let path = db.strip_prefix("sqlite://").unwrap_or(db).to_owned();
+    tokio::task::spawn_blocking(move || insert_generated(&path, n)).await??;
+    Store::open(db).await?.rebuild_rollups().await?;
+    Ok(())
+}
+
+/// The rows of [`generate`], through rusqlite in this thread (sqlx hands
+/// every statement to a worker thread: most of the time of a million).
+fn insert_generated(path: &str, n: u64) -> rusqlite::Result<()> {
+    let mut connection = rusqlite::Connection::open(path)?;
+    // Made data, made again if lost: no fsync per batch.
+    connection.pragma_update(None, "synchronous", "OFF")?;
+    // Faster in bulk: the rollups' triggers are set aside while the answers
+    // go in, the rollups rebuilt after (`pulso rollup --rebuild`), and the
+    // triggers put back as they were.
+    let triggers: Vec<String> = connection
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rollup_%'")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for trigger in ROLLUP_TRIGGERS {
+        connection.execute(&format!("DROP TRIGGER IF EXISTS {trigger}"), [])?;
+    }
     let reasons = [
         (
             "detractor_0_3",
@@ -244,44 +284,109 @@ async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
     let start = 1_764_547_200_000i64; // 2025-12-01
     let mut i = 0u64;
     while i < n {
-        let mut tx = connection.begin().await?;
-        for _ in 0..10_000.min(n - i) {
-            i += 1;
-            let score = (i * 7919 % 11) as i64;
-            let (class, band) = match score {
-                0..=3 => ("detractor", 0),
-                4..=6 => ("detractor", 1),
-                7..=8 => ("passive", 2),
-                _ => ("promoter", 3),
-            };
-            let (band, ids, texts) = reasons[band];
-            let at = start + (i as i64 * 31_536_000_000 / n as i64);
-            let other = ids
-                .contains("other")
-                .then_some(OTHER_TEXTS[(i / 11 % 4) as usize]);
-            sqlx::query(
+        let tx = connection.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO answers (id, rev, site, survey, respondent, score, class, band, step, page,
                     locale, user_id, props, follow_up, open_text, created_at, updated_at,
                     first_survey, reason_ids, reason_texts, other_text)
                  VALUES (?1, 2, 'shop', 'checkout_nps', ?2, ?3, ?4, ?5, ?6, '/done', 'en', NULL,
                     '{\"plan\":\"pro\",\"total\":24}', 'closed', NULL, ?7, ?7, 0, ?8, ?9, ?10)",
-            )
-            .bind(format!("00000000-0000-4000-8000-{i:012x}"))
-            .bind(format!("respondent-{}", i % 250_000))
-            .bind(score)
-            .bind(class)
-            .bind(band)
-            .bind(if i.is_multiple_of(3) { "onboarding" } else { "checkout_done" })
-            .bind(at)
-            .bind(ids)
-            .bind(texts)
-            .bind(other)
-            .execute(&mut *tx)
-            .await?;
+            )?;
+            for _ in 0..100_000.min(n - i) {
+                i += 1;
+                let score = (i * 7919 % 11) as i64;
+                let (class, band) = match score {
+                    0..=3 => ("detractor", 0),
+                    4..=6 => ("detractor", 1),
+                    7..=8 => ("passive", 2),
+                    _ => ("promoter", 3),
+                };
+                let (band, ids, texts) = reasons[band];
+                let at = start + (i as i64 * 31_536_000_000 / n as i64);
+                let other = ids
+                    .contains("other")
+                    .then_some(OTHER_TEXTS[(i / 11 % 4) as usize]);
+                insert.execute(rusqlite::params![
+                    format!("00000000-0000-4000-8000-{i:012x}"),
+                    format!("respondent-{}", i % 250_000),
+                    score,
+                    class,
+                    band,
+                    if i.is_multiple_of(3) {
+                        "onboarding"
+                    } else {
+                        "checkout_done"
+                    },
+                    at,
+                    ids,
+                    texts,
+                    other,
+                ])?;
+            }
         }
-        tx.commit().await?;
+        tx.commit()?;
     }
-    connection.close().await?;
+    for trigger in triggers {
+        connection.execute(&trigger, [])?;
+    }
+    Ok(())
+}
+
+/// The triggers that keep the rollups (SQLite's names; PostgreSQL has the
+/// first two and `rollup_update`).
+const ROLLUP_TRIGGERS: [&str; 5] = [
+    "rollup_insert",
+    "rollup_delete",
+    "rollup_update",
+    "rollup_update_scores",
+    "rollup_update_reasons",
+];
+
+/// The report from the rollups, against a plain read of one page of rows
+/// (the newest 50 by the (site, created_at) index), in alternating rounds
+/// after a warm-up; medians in milliseconds.
+async fn report(db: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = parse(
+        "pulso.toml",
+        include_str!("../../../../examples/pulso.toml"),
+    )?;
+    let site = &settings.sites[SITE];
+    let store = Store::open(db).await?;
+    let mut plain = sqlx::SqliteConnection::connect(db).await?;
+    let ms = |started: Instant| started.elapsed().as_secs_f64() * 1e3;
+    let (mut reports, mut pages) = (Vec::new(), Vec::new());
+    let mut answers = 0;
+    for round in 0..22 {
+        let started = Instant::now();
+        let report =
+            collector::report::report(&store, site, &Filter::default(), &jiff::tz::TimeZone::UTC)
+                .await?;
+        reports.push(ms(started));
+        answers = report.overall.answers;
+        let started = Instant::now();
+        std::hint::black_box(
+            sqlx::query(
+                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
+                 FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
+            )
+            .bind(SITE)
+            .fetch_all(&mut plain)
+            .await?,
+        );
+        pages.push(ms(started));
+        if round == 0 {
+            reports.clear();
+            pages.clear();
+        }
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "mode": "report", "seconds": 0, "rounds": reports.len(), "answers": answers,
+            "report_ms": median(&mut reports), "page_ms": median(&mut pages),
+        })
+    );
     Ok(())
 }
 
@@ -289,7 +394,7 @@ async fn generate(db: &str, n: u64) -> Result<(), Box<dyn std::error::Error>> {
 fn bench_settings(
     database_url: &str,
 ) -> Result<collector::config::Settings, Box<dyn std::error::Error>> {
-    let text = include_str!("../../../examples/pulso.toml").replace(
+    let text = include_str!("../../../../examples/pulso.toml").replace(
         "[sites.shop]",
         "[server.limits]\nper_ip_per_second = 100000000\nper_ip_burst = 100000000\n\
          per_site_per_second = 100000000\nper_site_burst = 100000000\n\n[sites.shop]",
@@ -299,10 +404,24 @@ fn bench_settings(
     Ok(settings)
 }
 
-async fn serve(database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(database_url: &str, no_rollups: bool) -> Result<(), Box<dyn std::error::Error>> {
     use axum::routing::post;
     let settings = bench_settings(database_url)?;
     let store = Store::open(settings.database_url.expose()).await?;
+    if no_rollups {
+        // What ingest costs without them: the triggers that keep them, gone.
+        let mut db = sqlx::AnyConnection::connect(database_url).await?;
+        let on = if database_url.starts_with("sqlite:") {
+            ""
+        } else {
+            " ON answers"
+        };
+        for trigger in ROLLUP_TRIGGERS {
+            sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}{on}"))
+                .execute(&mut db)
+                .await?;
+        }
+    }
     let state = collector::AppState::new(settings, store);
     // The limit: same server, same port, same layers, no work.
     let noop = axum::Router::new().route(
@@ -327,7 +446,10 @@ async fn serve(database_url: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// answer and on the worst body a client may send (64 KiB of props), in
 /// alternating rounds; prints the median microseconds per body of each.
 fn decode() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = parse("pulso.toml", include_str!("../../../examples/pulso.toml"))?;
+    let settings = parse(
+        "pulso.toml",
+        include_str!("../../../../examples/pulso.toml"),
+    )?;
     let site = &settings.sites[SITE];
     let normal = br#"{"id":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","rev":1,"site":"shop","survey":"checkout_nps","respondent":"r-1","score":2,"step":"checkout_done","page":"/done","locale":"en","props":{"plan":"pro","total":24}}"#.to_vec();
     let head = r#"{"id":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","rev":1,"site":"shop","survey":"checkout_nps","respondent":"r-1","score":2,"step":"checkout_done","locale":"en","props":{"#;
@@ -374,7 +496,7 @@ async fn signin() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("pulso-bench-signin-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}", dir.join("pulso.db").display());
-    let text = include_str!("../../../examples/pulso.toml").replace(
+    let text = include_str!("../../../../examples/pulso.toml").replace(
         "[sites.shop]",
         "[server.limits]\ntoken_failures_per_client = 1000000\nsign_in_failures_per_account = 1000000\n\n[sites.shop]",
     );

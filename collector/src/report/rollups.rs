@@ -1,0 +1,391 @@
+//! A report's counts from the rollups: answers counted per UTC day and hour.
+//!
+//! Most of a report is whole UTC days. A day is split where something the
+//! report cuts at falls inside it: the filter's `from` or `to`, or the start
+//! of a week in the report's time zone (a Monday's midnight there: inside a
+//! UTC day unless the zone is at UTC's own time).
+//! Every piece of a split day but its longest is counted from the hours it
+//! covers whole, plus the answers themselves in the part-hours at its edges
+//! (only where a cut is not on the hour: a `from` to the millisecond, a zone
+//! half an hour off UTC); the longest is the day less the others. So a
+//! report reads a row per day and key, and a few hours per week; answers
+//! only in the minutes around cuts that are off the hour.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use futures_util::StreamExt;
+
+use super::{Answers, Totals, monday, week_of};
+use crate::store::{AnswerRow, Filter, Periods, Store, StoreError, Unit};
+
+const DAY: i64 = Unit::Day.millis();
+const HOUR: i64 = Unit::Hour.millis();
+
+/// Survey, step (`""`: none), band, class and score.
+type ScoreKey = (String, String, String, String, i64);
+/// Band and the reasons chosen (`reason_ids`).
+type ReasonKey = (String, String);
+
+/// Counts of answers, and of closed follow-ups, by what a report breaks
+/// them down by (apart from time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    scores: HashMap<ScoreKey, i64>,
+    reasons: HashMap<ReasonKey, i64>,
+}
+
+impl Counts {
+    /// Adds `other`, times `sign`.
+    fn add(&mut self, other: &Counts, sign: i64) {
+        for (key, n) in &other.scores {
+            *self.scores.entry(key.clone()).or_default() += sign * n;
+        }
+        for (key, n) in &other.reasons {
+            *self.reasons.entry(key.clone()).or_default() += sign * n;
+        }
+    }
+
+    fn add_row(&mut self, row: &AnswerRow) {
+        let key = (
+            row.survey.clone(),
+            row.step.clone().unwrap_or_default(),
+            row.band.clone(),
+            row.class.clone(),
+            row.score,
+        );
+        *self.scores.entry(key).or_default() += 1;
+        if row.follow_up.as_deref() == Some("closed") {
+            let key = (row.band.clone(), row.reason_ids.clone().unwrap_or_default());
+            *self.reasons.entry(key).or_default() += 1;
+        }
+    }
+
+    /// Into `totals`, all in `week`.
+    fn into_totals(self, totals: &mut Totals, week: &str) {
+        for ((survey, step, band, class, score), n) in self.scores {
+            let answers = Answers {
+                week,
+                survey: &survey,
+                step: &step,
+                band: &band,
+                class: &class,
+                score,
+            };
+            totals.add(&answers, u64::try_from(n).unwrap_or(0));
+        }
+        for ((band, reasons), n) in self.reasons {
+            totals.add_reasons(&band, &reasons, u64::try_from(n).unwrap_or(0));
+        }
+    }
+}
+
+/// Counts per period, from the rollups of `unit`.
+async fn read(
+    store: &Store,
+    site: &str,
+    filter: &Filter,
+    unit: Unit,
+    periods: &Periods,
+) -> Result<BTreeMap<i64, Counts>, StoreError> {
+    let (scores, reasons) = futures_util::try_join!(
+        store.score_counts(site, filter, unit, periods),
+        store.reason_counts(site, filter, unit, periods),
+    )?;
+    let mut counts: BTreeMap<i64, Counts> = BTreeMap::new();
+    for c in scores {
+        let key = (c.survey, c.step, c.band, c.class, c.score);
+        *counts
+            .entry(c.period)
+            .or_default()
+            .scores
+            .entry(key)
+            .or_default() += c.n;
+    }
+    for c in reasons {
+        *counts
+            .entry(c.period)
+            .or_default()
+            .reasons
+            .entry((c.band, c.reasons))
+            .or_default() += c.n;
+    }
+    Ok(counts)
+}
+
+/// A stretch of one UTC day between two cuts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Piece {
+    start: i64,
+    end: i64,
+    /// Inside the report's [from, to).
+    counted: bool,
+}
+
+/// Where the report cuts the UTC day `day` (days since the epoch), strictly
+/// inside it, in order: `from`, `to`, the start of a week in `tz`.
+fn cuts(day: i64, from: Option<i64>, to: Option<i64>, tz: &jiff::tz::TimeZone) -> Vec<i64> {
+    let (start, end) = (day * DAY, (day + 1) * DAY);
+    let inside = |t: i64| start < t && t < end;
+    let mut cuts: Vec<i64> = [from, to, week_start(start, end, tz)]
+        .into_iter()
+        .flatten()
+        .filter(|&t| inside(t))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// The instant a week starts in `tz` within [start, end), if one does (a
+/// UTC day holds at most one Monday midnight).
+fn week_start(start: i64, end: i64, tz: &jiff::tz::TimeZone) -> Option<i64> {
+    let last = monday(end - 1, tz)?;
+    if monday(start, tz)? == last {
+        return None;
+    }
+    let begins = last
+        .to_zoned_datetime(tz.clone())
+        .ok()?
+        .start_of_day()
+        .ok()?;
+    Some(begins.timestamp().as_millisecond())
+}
+
+/// The UTC day `day` cut at `cuts`, each piece marked counted or not.
+fn pieces(day: i64, cuts: &[i64], from: Option<i64>, to: Option<i64>) -> Vec<Piece> {
+    let mut edges = vec![day * DAY];
+    edges.extend_from_slice(cuts);
+    edges.push((day + 1) * DAY);
+    edges
+        .windows(2)
+        .map(|w| Piece {
+            start: w[0],
+            end: w[1],
+            counted: from.is_none_or(|f| f <= w[0]) && to.is_none_or(|t| w[1] <= t),
+        })
+        .collect()
+}
+
+/// The whole hours of [start, end), and the part-hours at its edges.
+fn hours_of(start: i64, end: i64) -> (std::ops::Range<i64>, Vec<(i64, i64)>) {
+    let (first, last) = (
+        start.div_euclid(HOUR) + i64::from(start % HOUR != 0),
+        end / HOUR,
+    );
+    if first > last {
+        return (0..0, vec![(start, end)]);
+    }
+    let mut parts = Vec::new();
+    if start < first * HOUR {
+        parts.push((start, first * HOUR));
+    }
+    if last * HOUR < end {
+        parts.push((last * HOUR, end));
+    }
+    (first..last, parts)
+}
+
+/// What a report counts of the answers `filter` lets through on `site`,
+/// weeks in `tz`.
+pub(super) async fn totals(
+    store: &Store,
+    site: &str,
+    filter: &Filter,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Totals, StoreError> {
+    let mut totals = Totals::default();
+    let (from, to) = (filter.from, filter.to);
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Ok(totals);
+    }
+    let days = Periods::Range(
+        from.map(|f| f.div_euclid(DAY)),
+        to.map(|t| (t + DAY - 1).div_euclid(DAY)),
+    );
+    let days = read(store, site, filter, Unit::Day, &days).await?;
+
+    // The days that are split, and what of them is read hour by hour and
+    // answer by answer: every piece but the longest.
+    let mut split: HashMap<i64, Vec<Piece>> = HashMap::new();
+    let mut hours: BTreeSet<i64> = BTreeSet::new();
+    let mut parts: Vec<(i64, i64)> = Vec::new();
+    for &day in days.keys() {
+        let cuts = cuts(day, from, to, tz);
+        if cuts.is_empty() {
+            continue;
+        }
+        let pieces = pieces(day, &cuts, from, to);
+        for piece in direct(&pieces) {
+            let (whole, edges) = hours_of(piece.start, piece.end);
+            hours.extend(whole);
+            parts.extend(edges);
+        }
+        split.insert(day, pieces);
+    }
+    let hours = if hours.is_empty() {
+        BTreeMap::new()
+    } else {
+        let list = Periods::List(hours.into_iter().collect());
+        read(store, site, filter, Unit::Hour, &list).await?
+    };
+    let mut rows: HashMap<(i64, i64), Counts> = HashMap::new();
+    for (start, end) in parts {
+        let only = Filter {
+            from: Some(start),
+            to: Some(end),
+            ..filter.clone()
+        };
+        let mut counts = Counts::default();
+        let mut answers = std::pin::pin!(store.answers(site, &only));
+        while let Some(row) = answers.next().await {
+            counts.add_row(&row?);
+        }
+        rows.insert((start, end), counts);
+    }
+
+    for (day, counts) in days {
+        let Some(pieces) = split.get(&day) else {
+            counts.into_totals(&mut totals, &week_of(day * DAY, tz));
+            continue;
+        };
+        let mut rest = counts;
+        let longest = longest(pieces);
+        let mut counted = Vec::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            if i == longest {
+                continue;
+            }
+            let (whole, edges) = hours_of(piece.start, piece.end);
+            let mut own = Counts::default();
+            for hour in whole {
+                if let Some(c) = hours.get(&hour) {
+                    own.add(c, 1);
+                }
+            }
+            for edge in edges {
+                if let Some(c) = rows.get(&edge) {
+                    own.add(c, 1);
+                }
+            }
+            rest.add(&own, -1);
+            if piece.counted {
+                counted.push((piece.start, own));
+            }
+        }
+        if pieces[longest].counted {
+            counted.push((pieces[longest].start, rest));
+        }
+        for (start, counts) in counted {
+            counts.into_totals(&mut totals, &week_of(start, tz));
+        }
+    }
+    Ok(totals)
+}
+
+/// The index of the longest piece (the first of equals).
+fn longest(pieces: &[Piece]) -> usize {
+    let mut best = 0;
+    for (i, p) in pieces.iter().enumerate() {
+        if p.end - p.start > pieces[best].end - pieces[best].start {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The pieces read directly: all but the longest.
+fn direct(pieces: &[Piece]) -> impl Iterator<Item = &Piece> {
+    let longest = longest(pieces);
+    pieces
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| *i != longest)
+        .map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> i64 {
+        s.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    fn day_of(s: &str) -> i64 {
+        ms(s) / DAY
+    }
+
+    #[test]
+    fn a_utc_report_splits_no_day() {
+        let utc = jiff::tz::TimeZone::UTC;
+        // Monday 30 Nov 2026: the week starts at the day's own start.
+        assert_eq!(
+            cuts(day_of("2026-11-30T12:00:00Z"), None, None, &utc),
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            cuts(day_of("2026-11-29T12:00:00Z"), None, None, &utc),
+            Vec::<i64>::new()
+        );
+    }
+
+    #[test]
+    fn a_week_starts_inside_the_utc_day_before_in_madrid() {
+        let madrid = jiff::tz::TimeZone::get("Europe/Madrid").unwrap();
+        // Monday 30 Nov 2026 00:00 in Madrid is Sunday 23:00 UTC.
+        let sunday = day_of("2026-11-29T12:00:00Z");
+        assert_eq!(
+            cuts(sunday, None, None, &madrid),
+            [ms("2026-11-29T23:00:00Z")]
+        );
+        assert_eq!(cuts(sunday + 1, None, None, &madrid), Vec::<i64>::new());
+        // In summer, 22:00 UTC.
+        let sunday = day_of("2026-06-28T12:00:00Z");
+        assert_eq!(
+            cuts(sunday, None, None, &madrid),
+            [ms("2026-06-28T22:00:00Z")]
+        );
+        // New York: Monday 00:00 is 05:00 UTC on Monday.
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        assert_eq!(
+            cuts(sunday + 1, None, None, &ny),
+            [ms("2026-06-29T04:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn from_and_to_cut_their_days_and_mark_what_counts() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let day = day_of("2026-11-24T00:00:00Z");
+        let from = ms("2026-11-24T10:30:00Z");
+        let to = ms("2026-11-24T12:00:00Z");
+        let cut = cuts(day, Some(from), Some(to), &utc);
+        assert_eq!(cut, [from, to]);
+        let p = pieces(day, &cut, Some(from), Some(to));
+        assert_eq!(
+            p.iter().map(|p| p.counted).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        // The longest piece (after 12:00) is the day less the others.
+        assert_eq!(longest(&p), 2);
+        assert_eq!(direct(&p).count(), 2);
+    }
+
+    #[test]
+    fn a_piece_is_whole_hours_and_part_hours_at_its_edges() {
+        let h = HOUR;
+        assert_eq!(hours_of(2 * h, 5 * h), (2..5, vec![]));
+        assert_eq!(
+            hours_of(2 * h + 30, 5 * h + 7),
+            (3..5, vec![(2 * h + 30, 3 * h), (5 * h, 5 * h + 7)])
+        );
+        // Inside one hour: all of it answer by answer.
+        assert_eq!(
+            hours_of(2 * h + 1, 2 * h + 9),
+            (0..0, vec![(2 * h + 1, 2 * h + 9)])
+        );
+        assert_eq!(hours_of(2 * h, 2 * h + 9), (2..2, vec![(2 * h, 2 * h + 9)]));
+    }
+}
