@@ -6,6 +6,15 @@ mod card;
 mod decode;
 mod wire;
 
+// A free-list allocator of ~1 KB in place of std's dlmalloc (~5 KB): the card
+// makes a few thousand small allocations in its life, all on one thread.
+// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread;
+// nothing here allocates from another.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 use std::cell::RefCell;
 
 use leptos::prelude::*;

@@ -55,7 +55,10 @@ pub fn build() -> Result<Built> {
                 Command::new("rustup")
                     .args(["run", nightly, "cargo"])
                     .args(build)
-                    .args(["-Zbuild-std=std,panic_abort"])
+                    .args([
+                        "-Zbuild-std=std,panic_abort",
+                        "-Zbuild-std-features=optimize_for_size",
+                    ])
                     .env("CARGO_TARGET_DIR", &dir)
                     // No panic machinery, no source locations (which
                     // would also ship the build machine's paths), no

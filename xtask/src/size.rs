@@ -5,9 +5,10 @@ use std::path::Path;
 use crate::Result;
 use crate::assets::{self, brotli, gzip, read};
 
-/// Budgets (brotli bytes): the loader of issue #4 (1.2 KB), the bundle of issue #2.
+/// Budgets (brotli bytes): the loader (1.2 KB); the lazy bundle at what it
+/// measures with a little room (47,311 B when set), so that growth fails here.
 const LOADER_BUDGET: usize = 1200;
-const BUNDLE_BUDGET: usize = 80 * 1024;
+const BUNDLE_BUDGET: usize = 48_000;
 
 pub fn run() -> Result {
     check(&assets::build()?)

@@ -31,6 +31,17 @@ pub fn run() -> Result {
     };
 
     step("fmt", exec(cargo().args(["fmt", "--all", "--check"])));
+    // The patched send_wrapper (see the workspace's Cargo.toml): its own
+    // tests, native; the card's browser tests run the wasm side.
+    step(
+        "tests (patches/send_wrapper)",
+        exec(
+            cargo()
+                .args(["test", "--manifest-path", "patches/send_wrapper/Cargo.toml"])
+                .arg("--target-dir")
+                .arg(crate::assets::target_dir().join("patches")),
+        ),
+    );
     step(
         "clippy (native)",
         exec(cargo().args([
