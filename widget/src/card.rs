@@ -2,22 +2,22 @@
 //!
 //! Its DOM is built once, every follow-up it may ask included (the open
 //! question and each band's list); what changes afterwards is only which part
-//! shows, a few attributes driven by one [`Screen`] signal. Nothing is built
-//! or rebuilt reactively: in tachys each conditional subtree is its own
-//! monomorphized build and rebuild code, which was most of the card's bytes.
+//! shows: a few attributes, which [`paint`] sets from the [`Screen`] after
+//! each change. Nothing is reactive: in tachys each conditional subtree is its
+//! own monomorphized build and rebuild code, which was most of the card's
+//! bytes, and a signal driving attributes was ~6 KB of render effects more.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use survey::{Answer, Ask, FollowUp, OTHER, Score, UiStrings, ui_strings};
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlFormElement, HtmlInputElement};
+use web_sys::{Element, HtmlFormElement, HtmlInputElement};
 
 use crate::decode::Display;
 use crate::wire;
 
-/// What the card shows: everything the view depends on, in one signal of
-/// one type (each signal type's code is compiled into the bundle once).
+/// What the card shows: everything [`paint`] sets.
 #[derive(Clone, Copy, Debug, Default)]
 struct Screen {
     /// The follow-up on screen: [`NONE`], [`OPEN`], or `LIST + i` for the
@@ -114,22 +114,20 @@ pub fn Card(
             choices,
         }) = ask(band.min, false)
         {
-            let shown = LIST + list_views.len() as u8;
             // Band ids are letters, digits, '-' and '_': fit for an element id.
             let hint = ["pulso-hint-", &band].concat();
-            list_views.push((shown, hint, question, choices));
+            list_views.push((hint, question, choices));
             lists.push(band);
         }
     }
 
-    let screen = RwSignal::new(Screen::default());
-    // What every reactive attribute of the card is made of: three closure
-    // types in all, whatever the number of parts they show and hide (each
-    // type is its own code in the bundle).
-    let when = move |test: fn(Screen) -> bool| move || test(screen.get());
-    let unless_shown = move |follow_up: u8| move || screen.get().follow_up != follow_up;
-    let text_when = move |test: fn(Screen) -> bool, yes: &'static str, no: &'static str| {
-        move || if test(screen.get()) { yes } else { no }
+    let screen = StoredValue::new(Screen::default());
+    // Changes what the card shows, and shows it.
+    let change = move |form: &HtmlFormElement, f: &dyn Fn(&mut Screen)| {
+        screen.update_value(|s| f(s));
+        if let Ok(Some(card)) = form.closest(".card") {
+            paint(&card, screen.get_value());
+        }
     };
 
     let mut answer = Answer {
@@ -226,12 +224,10 @@ pub fn Card(
                         .map_or(OPEN, |i| LIST + i as u8),
                 }
             });
-            if screen.with_untracked(|s| s.follow_up != shown) {
+            if let Some(form) = form.filter(|_| screen.with_value(|s| s.follow_up != shown)) {
                 // Another list: nothing of it is ticked yet.
-                if let Some(form) = &form {
-                    untick(form);
-                }
-                screen.update(|s| {
+                untick(&form);
+                change(&form, &|s| {
                     s.follow_up = shown;
                     s.other = false;
                     s.need_other = false;
@@ -257,21 +253,27 @@ pub fn Card(
         else {
             return;
         };
+        let Some(form) = input.form() else {
+            return;
+        };
         match input.type_().as_str() {
             "radio" => {
                 if let Ok(value) = input.value().parse() {
-                    choose(value, input.form());
+                    choose(value, Some(form));
                 }
             }
-            "checkbox" => screen.update(|s| {
-                if input.value() == OTHER {
-                    s.other = input.checked();
-                }
-                s.need_other = false;
-            }),
+            "checkbox" => {
+                let other = (input.value() == OTHER).then(|| input.checked());
+                change(&form, &|s| {
+                    if let Some(ticked) = other {
+                        s.other = ticked;
+                    }
+                    s.need_other = false;
+                });
+            }
             _ => {
-                if screen.with_untracked(|s| s.need_other) {
-                    screen.update(|s| s.need_other = false);
+                if screen.with_value(|s| s.need_other) {
+                    change(&form, &|s| s.need_other = false);
                 }
             }
         }
@@ -279,7 +281,7 @@ pub fn Card(
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let now = screen.get_untracked();
+        let now = screen.get_value();
         if now.sending {
             return;
         }
@@ -316,7 +318,7 @@ pub fn Card(
                     .collect();
                 let other = reasons.iter().any(|r| r == OTHER).then(|| text("other"));
                 if other.as_deref() == Some("") {
-                    screen.update(|s| s.need_other = true);
+                    change(&form, &|s| s.need_other = true);
                     if let Some(input) = form
                         .elements()
                         .named_item("other")
@@ -333,13 +335,13 @@ pub fn Card(
             return;
         };
         if state.with_value(|State { display: d, .. }| answer.validate(&d.survey).is_err()) {
-            screen.update(|s| s.failed = true);
+            change(&form, &|s| s.failed = true);
             return;
         }
-        screen.update(|s| s.sending = true);
+        change(&form, &|s| s.sending = true);
         spawn_local(async move {
             let safe = send(answer).await;
-            screen.update(|s| {
+            change(&form, &|s| {
                 s.sending = false;
                 s.failed = !safe;
                 s.thanks = safe;
@@ -386,8 +388,7 @@ pub fn Card(
     // the form's data and out of the tab order.
     let lists = list_views
         .into_iter()
-        .map(|(shown, hint, question, choices)| {
-            let off = unless_shown(shown);
+        .map(|(hint, question, choices)| {
             let described = hint.clone();
             let boxes = choices
                 .into_iter()
@@ -401,7 +402,7 @@ pub fn Card(
                 })
                 .collect_view();
             view! {
-                <fieldset class="reasons" hidden=off disabled=off aria-describedby=described>
+                <fieldset class="reasons" hidden=true disabled=true aria-describedby=described>
                     <legend class="follow-label">{question}</legend>
                     <p class="hint" id=hint>{strings.pick_hint}</p>
                     {boxes}
@@ -415,8 +416,8 @@ pub fn Card(
             <button type="button" class="close" part="close" aria-label=strings.close on:click=move |_| close()>
                 <span aria-hidden="true">"×"</span>
             </button>
-            <p class="thanks" role="status" hidden=when(|s| !s.thanks)>{strings.thanks}</p>
-            <div hidden=when(|s| s.thanks)>
+            <p class="thanks" role="status" hidden=true>{strings.thanks}</p>
+            <div id="pulso-body">
                 <form on:submit=submit on:input=on_input novalidate>
                     <p id="pulso-question" class="question">{question}</p>
                     <div class="scale" role="radiogroup" aria-labelledby="pulso-question">
@@ -426,8 +427,8 @@ pub fn Card(
                         <span>{low}</span>
                         <span>{high}</span>
                     </div>
-                    <div hidden=when(|s| s.follow_up == NONE)>
-                        <div hidden=unless_shown(OPEN)>
+                    <div id="pulso-follow" hidden=true>
+                        <div id="pulso-open" hidden=true>
                             <label class="follow-label" for="pulso-text">{open_question}</label>
                             <textarea
                                 id="pulso-text"
@@ -438,31 +439,73 @@ pub fn Card(
                             ></textarea>
                         </div>
                         {lists}
-                        <div hidden=when(|s| !s.other || s.follow_up < LIST)>
+                        <div id="pulso-other-box" hidden=true>
                             <label class="other-label" for="pulso-other">{strings.other_label}</label>
                             <input
                                 id="pulso-other"
                                 type="text"
                                 name="other"
                                 maxlength=MAX_LENGTH
-                                aria-invalid=text_when(|s| s.need_other, "true", "false")
-                                // A hidden element still describes: name it only while it shows.
-                                aria-describedby=text_when(|s| s.need_other, "pulso-other-error", "")
+                                aria-invalid="false"
                             />
-                            <p class="error" id="pulso-other-error" role="alert" hidden=when(|s| !s.need_other)>
+                            <p class="error" id="pulso-other-error" role="alert" hidden=true>
                                 {strings.need_other}
                             </p>
                         </div>
                         <div class="actions">
-                            <button type="submit" class="send" part="send" disabled=when(|s| s.sending)>
+                            <button type="submit" class="send" part="send">
                                 {strings.submit}
                             </button>
                         </div>
-                        <p class="error" role="alert" hidden=when(|s| !s.failed)>{strings.send_error}</p>
+                        <p class="error" id="pulso-failed" role="alert" hidden=true>{strings.send_error}</p>
                     </div>
                 </form>
             </div>
         </section>
+    }
+}
+
+/// Sets what `card` shows to `s`: which parts are hidden, which list is
+/// enabled (a list not on screen is disabled too: its boxes are out of the
+/// form's data and out of the tab order), the "Other" box's error state.
+fn paint(card: &Element, s: Screen) {
+    let set = |element: &Element, name: &str, on: bool| {
+        let _ = element.toggle_attribute_with_force(name, on);
+    };
+    let find = |selector: &str| card.query_selector(selector).ok().flatten();
+    for (selector, hidden) in [
+        (".thanks", !s.thanks),
+        ("#pulso-body", s.thanks),
+        ("#pulso-follow", s.follow_up == NONE),
+        ("#pulso-open", s.follow_up != OPEN),
+        ("#pulso-other-box", !s.other || s.follow_up < LIST),
+        ("#pulso-other-error", !s.need_other),
+        ("#pulso-failed", !s.failed),
+    ] {
+        if let Some(element) = find(selector) {
+            set(&element, "hidden", hidden);
+        }
+    }
+    if let Ok(lists) = card.query_selector_all("fieldset.reasons") {
+        for i in 0..lists.length() {
+            if let Some(list) = lists.get(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let off = u32::from(s.follow_up) != u32::from(LIST) + i;
+                set(&list, "hidden", off);
+                set(&list, "disabled", off);
+            }
+        }
+    }
+    if let Some(send) = find(".send") {
+        set(&send, "disabled", s.sending);
+    }
+    if let Some(other) = find("#pulso-other") {
+        let _ = other.set_attribute("aria-invalid", if s.need_other { "true" } else { "false" });
+        // A hidden element still describes: name it only while it shows.
+        let _ = if s.need_other {
+            other.set_attribute("aria-describedby", "pulso-other-error")
+        } else {
+            other.remove_attribute("aria-describedby")
+        };
     }
 }
 

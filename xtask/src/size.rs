@@ -5,10 +5,10 @@ use std::path::Path;
 use crate::Result;
 use crate::assets::{self, brotli, gzip, read};
 
-/// Budgets (brotli bytes): the loader (1.2 KB); the lazy bundle at what it
-/// measures with a little room (45,223 B when set), so that growth fails here.
+/// Budgets (brotli bytes): the loader (1.2 KB); the lazy bundle under
+/// PostHog's surveys extension with room to spare (39,598 B when set).
 const LOADER_BUDGET: usize = 1200;
-const BUNDLE_BUDGET: usize = 46_000;
+const BUNDLE_BUDGET: usize = 40_000;
 
 pub fn run() -> Result {
     check(&assets::build()?)
