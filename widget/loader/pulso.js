@@ -86,6 +86,8 @@
     if (s && !shown) {
       shown = 1;
       setTimeout(() => at == path && display(c, s, step, props), s.delay_seconds * 1e3);
+      // The card loads during the survey's delay.
+      card().catch(warn);
     }
   }).catch(warn);
   // boot.js imports the card and shows it (not without WebAssembly); the
@@ -97,7 +99,8 @@
   // import fails too) and boot.js tries again. (Checking for WebAssembly first
   // costs the loader bytes it does not have; a browser without it fetches the
   // file once, then has it cached.)
-  const display = (c, s, step, props, preview) => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm').catch(warn)).then((b) => b.show({
+  const card = () => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm').catch(warn));
+  const display = (c, s, step, props, preview) => card().then((b) => b.show({
     s, t: c.theme, r: rid, u: user, h: hash, v: preview, p: step, g: path, o: props,
     l: set.locale
   })).catch(warn);

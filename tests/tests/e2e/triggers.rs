@@ -185,7 +185,7 @@ fn sampled_respondent(survey: &str, sample: f64) -> String {
 
 /// The single-page-app example: the account page's survey (Pro users, 2 s
 /// after arriving) follows pushState and the back button; leaving the page
-/// before the delay cancels it.
+/// before the delay cancels it, the card having loaded during the delay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spa_example_gets_its_survey_on_navigation_and_leaving_cancels_it() {
     let stack = stack(0).await;
@@ -217,6 +217,16 @@ async fn the_spa_example_gets_its_survey_on_navigation_and_leaving_cancels_it() 
         link("plans").await;
         tokio::time::sleep(Duration::from_millis(2600)).await;
         no_card(&client).await;
+        // The card was loaded during the delay, before it was cancelled.
+        let fetched = client
+            .execute(
+                "return performance.getEntriesByType('resource').map((e) => e.name)
+                    .filter((n) => /\\/widget\\/pulso-[0-9a-f]+\\.(wasm|js)$/.test(n)).length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fetched, json!(2), "module and wasm fetched in the delay");
         // The back button (popstate) to the account page: now it shows.
         client.back().await.unwrap();
         assert_eq!(
