@@ -458,14 +458,16 @@ pub fn bytes_section() -> Result<String> {
     Ok(format!(
         "## Widget bytes next to the peers'\n\n\
          npm packages pinned: `{POSTHOG}`, `{SURVEY_CORE}`, `{SURVEY_JS_UI}`.\n\n{table}\n\
-         Target: the lazy bundle smaller than PostHog's surveys extension — {ours} vs {posthog_surveys} \
-         bytes brotli: {}. (PostHog's extension also needs its `array.js` on every page; Pulso's \
-         every-page cost is the loader.)\n",
+         Targets: the lazy bundle smaller than PostHog's surveys extension — {ours} vs \
+         {posthog_surveys} bytes brotli: {}; at most 40,000 bytes brotli: {}. (PostHog's \
+         extension also needs its `array.js` on every page; Pulso's every-page cost is the \
+         loader.)\n",
         if ours < posthog_surveys {
             "met"
         } else {
             "MISSED"
-        }
+        },
+        if ours <= 40_000 { "met" } else { "MISSED" },
     ))
 }
 
@@ -520,10 +522,10 @@ pub fn visible_section() -> Result<String> {
     let mut table = String::from(
         "| cache | Pulso (page start → card) | plain-JS card | Pulso / plain |\n|---|---:|---:|---:|\n",
     );
-    let mut worst: f64 = 0.0;
+    let mut ratios = Vec::new();
     for cache in ["warm", "cold"] {
         let (ours, plain) = (number(&[cache, "pulso_ms"]), number(&[cache, "plain_ms"]));
-        worst = worst.max(ours / plain);
+        ratios.push(ours / plain);
         let _ = writeln!(
             table,
             "| {cache} | {ours:.1} ms | {plain:.1} ms | {:.2} |",
@@ -542,9 +544,13 @@ pub fn visible_section() -> Result<String> {
          Medians: warm = one browser, the page loaded again for each of {} samples (HTTP cache \
          filled); cold = a new browser with an empty cache for each of {} samples, the two cards \
          alternating.\n\n{table}\n\
-         Target: at most 2× the plain-JS card — worst {worst:.3}×: {}.\n",
+         Targets: warm at most 1.2× the plain-JS card — {:.3}×: {}; cold at most 1.5× — \
+         {:.3}×: {}.\n",
         number(&["warm_samples"]),
         number(&["cold_samples"]),
-        if worst <= 2.0 { "met" } else { "MISSED (cold)" }
+        ratios[0],
+        if ratios[0] <= 1.2 { "met" } else { "MISSED" },
+        ratios[1],
+        if ratios[1] <= 1.5 { "met" } else { "MISSED" },
     ))
 }
