@@ -1,7 +1,7 @@
 //! The report counted from the rollups is the report counted answer by
 //! answer, on random answers that are revised, dismissed in the inbox and
-//! erased, for random filters and time zones; and `rebuild_rollups` makes
-//! rollups that were tampered with whole again. On SQLite, and on PostgreSQL
+//! erased, for random filters and time zones; and `pulso rollup --rebuild`
+//! makes rollups that were tampered with whole again. On SQLite, and on PostgreSQL
 //! when `PULSO_TEST_POSTGRES` names a server. The random data's seed is
 //! printed, and `PULSO_TEST_SEED` replays one.
 
@@ -261,7 +261,29 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
     db.close().await.unwrap();
     let (rolled, rows) = both(&store, site, &Filter::default(), "Asia/Kolkata").await;
     assert_ne!(rolled, rows);
-    let counted = store.rebuild_rollups().await.unwrap();
+    // `pulso rollup --rebuild`, as an operator runs it, beside the running store.
+    let config = dir.path().join("pulso.toml");
+    std::fs::write(&config, &text).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .args(["rollup", "--rebuild", "--config"])
+            .arg(config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let counted: u64 = said
+        .strip_prefix("rollups rebuilt from ")
+        .and_then(|rest| rest.strip_suffix(" answers"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("pulso rollup said `{said}`"));
     let mut answers = 0;
     for site in ["shop", "blog"] {
         let all = Filter {
