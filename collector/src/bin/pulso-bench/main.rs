@@ -184,17 +184,7 @@ async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
         );
         page.push(ms(started));
 
-        let started = Instant::now();
-        std::hint::black_box(
-            sqlx::query(
-                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
-                 FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
-            )
-            .bind(SITE)
-            .fetch_all(&mut plain)
-            .await?,
-        );
-        read.push(ms(started));
+        read.push(newest_page(&mut plain).await?);
 
         let started = Instant::now();
         std::hint::black_box(
@@ -333,6 +323,22 @@ fn insert_generated(path: &str, n: u64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Milliseconds to read one page of rows plainly: the site's newest 50 by
+/// the (site, created_at) index, the columns a list shows.
+async fn newest_page(plain: &mut sqlx::SqliteConnection) -> Result<f64, sqlx::Error> {
+    let started = Instant::now();
+    std::hint::black_box(
+        sqlx::query(
+            "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
+             FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
+        )
+        .bind(SITE)
+        .fetch_all(plain)
+        .await?,
+    );
+    Ok(started.elapsed().as_secs_f64() * 1e3)
+}
+
 /// The triggers that keep the rollups (SQLite's names; PostgreSQL has the
 /// first two and `rollup_update`).
 const ROLLUP_TRIGGERS: [&str; 5] = [
@@ -364,17 +370,7 @@ async fn report(db: &str) -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         reports.push(ms(started));
         answers = report.overall.answers;
-        let started = Instant::now();
-        std::hint::black_box(
-            sqlx::query(
-                "SELECT id, score, class, band, step, open_text, other_text, reason_texts, created_at
-                 FROM answers WHERE site = ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
-            )
-            .bind(SITE)
-            .fetch_all(&mut plain)
-            .await?,
-        );
-        pages.push(ms(started));
+        pages.push(newest_page(&mut plain).await?);
         if round == 0 {
             reports.clear();
             pages.clear();
