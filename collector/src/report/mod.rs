@@ -31,11 +31,12 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, class: &str) {
+    /// `n` answers of `class` (`detractor`, `passive`, else promoters).
+    pub fn add(&mut self, class: &str, n: u64) {
         match class {
-            "detractor" => self.detractors += 1,
-            "passive" => self.passives += 1,
-            _ => self.promoters += 1,
+            "detractor" => self.detractors += n,
+            "passive" => self.passives += n,
+            _ => self.promoters += n,
         }
     }
 
@@ -93,11 +94,7 @@ struct Group {
 impl Group {
     /// `n` answers of `score`, in `class` and `band`.
     fn add(&mut self, class: &str, band: &str, score: i64, n: u64) {
-        match class {
-            "detractor" => self.tally.detractors += n,
-            "passive" => self.tally.passives += n,
-            _ => self.tally.promoters += n,
-        }
+        self.tally.add(class, n);
         *self.bands.entry(band.to_owned()).or_default() += n;
         if let Some(slot) = usize::try_from(score)
             .ok()

@@ -68,7 +68,6 @@ pub struct ReasonCount {
 /// One of a band's latest "Other" texts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtherRow {
-    pub band: String,
     pub created_at: i64,
     pub survey: String,
     pub text: String,
@@ -195,6 +194,8 @@ impl Store {
 
     /// The newest `limit` "Other" texts of closed follow-ups in `band` that
     /// `filter` lets through, newest first (by the `answers_other` index).
+    /// `band` stands for the filter's own: the caller asks only for bands
+    /// the filter lets through.
     pub async fn latest_other(
         &self,
         site: &str,
@@ -208,12 +209,12 @@ impl Store {
             Dismissed::Only => "AND status = 'dismissed'",
         };
         let sql = format!(
-            "SELECT band, created_at, survey, other_text FROM answers
+            "SELECT created_at, survey, other_text FROM answers
              WHERE site = $1 AND band = $2 AND other_text IS NOT NULL AND follow_up = 'closed'
                AND ($3 IS NULL OR created_at >= $3) AND ($4 IS NULL OR created_at < $4)
                AND ($5 IS NULL OR survey = $5) AND ($6 IS NULL OR step = $6)
-               AND ($7 IS NULL OR class = $7) AND ($8 IS NULL OR band = $8) {dismissed}
-             ORDER BY created_at DESC, id DESC LIMIT $9"
+               AND ($7 IS NULL OR class = $7) {dismissed}
+             ORDER BY created_at DESC, id DESC LIMIT $8"
         );
         sqlx::query(&sql)
             .bind(site.to_owned())
@@ -223,14 +224,12 @@ impl Store {
             .bind(filter.survey.clone())
             .bind(filter.step.clone())
             .bind(filter.class.clone())
-            .bind(filter.band.clone())
             .bind(limit)
             .fetch(&self.pool)
             .map_ok(|r| OtherRow {
-                band: r.get(0),
-                created_at: r.get(1),
-                survey: r.get(2),
-                text: r.get(3),
+                created_at: r.get(0),
+                survey: r.get(1),
+                text: r.get(2),
             })
             .try_collect()
             .await
