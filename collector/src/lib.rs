@@ -54,10 +54,12 @@ pub async fn serve(
     );
     let retention = tokio::spawn(privacy::run_retention(state.clone()));
     let deadlines = tokio::spawn(inbox::work::watch_deadlines(state.clone()));
+    let folding = tokio::spawn(report::keep_folding(state.store().clone()));
     let http = state.settings().http.clone();
     let served = server::run(listener, app(state), &http, shutdown).await;
     retention.abort();
     deadlines.abort();
+    folding.abort();
     // A delivery cut short is sent again when its claim runs out.
     worker.abort();
     served

@@ -172,8 +172,20 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
     println!("PULSO_TEST_SEED={seed}");
     let mut rng = fastrand::Rng::with_seed(seed);
 
+    // The day rollups hold the first 20 days (time moved by the test):
+    // later answers count in the hours alone until a fold.
+    let first = START / DAY;
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE rollup_folded SET day = $1")
+        .bind(first + 20)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+
     // 70 days of answers, posted a few at a time (they share batches), a
-    // third of them revised once or twice.
+    // third of them revised once or twice. Halfway, 25 more days are folded
+    // while answers are written.
     let mut stored = Vec::new();
     for chunk in 0..60u32 {
         let mut posts = Vec::new();
@@ -190,10 +202,18 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
             }
             stored.push(a);
         }
-        let outcomes =
-            futures_util::future::join_all(posts.into_iter().map(|a| store.upsert(a))).await;
+        let writes = futures_util::future::join_all(posts.into_iter().map(|a| store.upsert(a)));
+        let outcomes = if chunk == 30 {
+            let (outcomes, folded) = tokio::join!(writes, store.fold_rollups(first + 45));
+            assert_eq!(folded.unwrap(), 25);
+            outcomes
+        } else {
+            writes.await
+        };
         assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     }
+    assert_eq!(store.folded_day().await.unwrap(), first + 45);
+    assert_eq!(store.fold_rollups(first + 45).await.unwrap(), 0);
     // The inbox dismisses some and brings one of them back; two people are
     // erased.
     let mut dismissed = Vec::new();
@@ -245,6 +265,39 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
         assert_eq!(
             rolled, rows,
             "round {round}: {filter:?}, {tz} (seed {seed})"
+        );
+    }
+
+    // Folded up to the last day, the same reports; then changes of folded
+    // days (a dismissal brought back, an erasure) move their days.
+    assert_eq!(store.fold_rollups(first + 71).await.unwrap(), 26);
+    for tz in ZONES {
+        let (rolled, rows) = both(&store, site, &Filter::default(), tz).await;
+        assert_eq!(rolled, rows, "folded, {tz} (seed {seed})");
+    }
+    store
+        .change_answer("shop", &dismissed[1], 2, &back, START, &Records::default())
+        .await
+        .unwrap();
+    let audit = AuditEntry {
+        at: START,
+        site: Some("shop".into()),
+        actor: "cli".into(),
+        action: "erase".into(),
+        detail: "{}".into(),
+        client: None,
+    };
+    store
+        .erase("shop", &Subject::Respondent("respondent-5".into()), audit)
+        .await
+        .unwrap();
+    for round in 0..40 {
+        let tz = ZONES[rng.usize(0..ZONES.len())];
+        let filter = random_filter(&mut rng, &zone(tz));
+        let (rolled, rows) = both(&store, site, &filter, tz).await;
+        assert_eq!(
+            rolled, rows,
+            "folded, round {round}: {filter:?}, {tz} (seed {seed})"
         );
     }
 

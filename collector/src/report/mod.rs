@@ -16,6 +16,8 @@ use crate::store::{AnswerRow, Filter, Store, StoreError};
 
 mod rollups;
 
+pub use rollups::keep_folding;
+
 /// Below this many answers a score is flagged as a small sample: its margin of
 /// error is wide and the normal approximation behind it is rough.
 pub const SMALL_SAMPLE: u64 = 30;

@@ -112,6 +112,68 @@ async fn read(
     Ok(counts)
 }
 
+/// How often `serve` folds the finished days into the day rollups.
+const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Folds every finished UTC day into the day rollups: at start, then every
+/// ten minutes, so a report reads at most the hours of today and of a day
+/// that ended since. (With several collectors on one database each runs
+/// it; the later ones find the days folded.)
+pub async fn keep_folding(store: Store) {
+    let mut tick = tokio::time::interval(FOLD_EVERY);
+    loop {
+        tick.tick().await;
+        let today = jiff::Timestamp::now().as_millisecond().div_euclid(DAY);
+        match store.fold_rollups(today).await {
+            Ok(0) => {}
+            Ok(days) => tracing::info!(days, "folded the finished days into the day rollups"),
+            Err(error) => tracing::warn!(%error, "folding the rollups failed; tried again soon"),
+        }
+    }
+}
+
+/// Counts per UTC day in [from, to) (`None`: unbounded): the folded days
+/// from the day rollups, the days after them summed from their hours.
+async fn read_days(
+    store: &Store,
+    site: &str,
+    filter: &Filter,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<BTreeMap<i64, Counts>, StoreError> {
+    // First: a fold after this read only moves days read from hours here.
+    let folded = store.folded_day().await?;
+    let before = to.map_or(folded, |t| t.min(folded));
+    let after = from.map_or(folded, |f| f.max(folded));
+    let folded_days = async {
+        if from.is_none_or(|f| f < before) {
+            read(
+                store,
+                site,
+                filter,
+                Unit::Day,
+                &Periods::Range(from, Some(before)),
+            )
+            .await
+        } else {
+            Ok(BTreeMap::new())
+        }
+    };
+    let recent_hours = async {
+        if to.is_none_or(|t| after < t) {
+            let hours = Periods::Range(Some(after * 24), to.map(|t| t * 24));
+            read(store, site, filter, Unit::Hour, &hours).await
+        } else {
+            Ok(BTreeMap::new())
+        }
+    };
+    let (mut days, hours) = futures_util::try_join!(folded_days, recent_hours)?;
+    for (hour, counts) in hours {
+        days.entry(hour.div_euclid(24)).or_default().add(&counts, 1);
+    }
+    Ok(days)
+}
+
 /// A stretch of one UTC day between two cuts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Piece {
@@ -200,11 +262,14 @@ pub(super) async fn totals(
     {
         return Ok(totals);
     }
-    let days = Periods::Range(
+    let days = read_days(
+        store,
+        site,
+        filter,
         from.map(|f| f.div_euclid(DAY)),
         to.map(|t| (t + DAY - 1).div_euclid(DAY)),
-    );
-    let days = read(store, site, filter, Unit::Day, &days).await?;
+    )
+    .await?;
 
     // The days that are split, and what of them is read hour by hour and
     // answer by answer: every piece but the longest.

@@ -236,6 +236,59 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// The first day (since the epoch) the day rollups do not hold yet: from
+    /// it on, a day's counts are its hours'. Read it before the rollups
+    /// themselves: a fold in between only moves days it already holds.
+    pub async fn folded_day(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT day FROM rollup_folded")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Folds the hours of the days before `before` (days since the epoch)
+    /// that the day rollups do not hold yet into them, in one transaction;
+    /// returns how many days were folded. Writers of answers wait for it
+    /// (SQLite: its write lock; PostgreSQL: the advisory lock of the
+    /// rollups migration), so none is counted twice or lost.
+    pub async fn fold_rollups(&self, before: i64) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT CAST(pg_advisory_xact_lock(7210) AS TEXT)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The first statement writes, so SQLite's write lock is taken
+        // before anything is read.
+        let folded: i64 =
+            sqlx::query_scalar("UPDATE rollup_folded SET day = day WHERE id = 1 RETURNING day")
+                .fetch_one(&mut *tx)
+                .await?;
+        if before <= folded {
+            return Ok(0);
+        }
+        let (hours, days) = (folded * 24, before * 24);
+        for statement in [
+            "INSERT INTO rollup_days SELECT site, period / 24, survey, step, band, class, score,
+                dismissed, SUM(n) FROM rollup_hours WHERE period >= $1 AND period < $2
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING SUM(n) <> 0",
+            "INSERT INTO reason_days SELECT site, period / 24, survey, step, band, class,
+                dismissed, reasons, SUM(n) FROM reason_hours WHERE period >= $1 AND period < $2
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING SUM(n) <> 0",
+        ] {
+            sqlx::query(statement)
+                .bind(hours)
+                .bind(days)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE rollup_folded SET day = $1 WHERE id = 1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(before - folded)
+    }
+
     /// Recomputes every rollup from the answers, in one transaction (answers
     /// written meanwhile wait for it); returns how many answers were counted.
     pub async fn rebuild_rollups(&self) -> Result<u64, StoreError> {
@@ -243,9 +296,13 @@ impl Store {
         match self.backend {
             // The DELETE takes SQLite's write lock: the writer waits.
             Backend::Sqlite => {}
-            // Writers of answers wait until the rollups are whole again.
+            // Writers of answers, and a fold, wait until the rollups are
+            // whole again.
             Backend::Postgres => {
                 sqlx::query("LOCK TABLE answers IN SHARE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("SELECT CAST(pg_advisory_xact_lock(7210) AS TEXT)")
                     .execute(&mut *tx)
                     .await?;
             }
@@ -254,25 +311,33 @@ impl Store {
         for unit in [Unit::Hour, Unit::Day] {
             let (scores, reasons) = unit.tables();
             let period = format!("created_at / {}", unit.millis());
+            // The day rollups hold the folded days alone.
+            let days = match unit {
+                Unit::Hour => "",
+                Unit::Day => {
+                    "AND created_at < (SELECT day FROM rollup_folded) * CAST(86400000 AS BIGINT)"
+                }
+            };
             for statement in [
                 format!("DELETE FROM {scores}"),
                 format!("DELETE FROM {reasons}"),
                 format!(
                     "INSERT INTO {scores} SELECT site, {period}, survey, COALESCE(step, ''),
                         band, class, score, {dismissed}, COUNT(*)
-                     FROM answers GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+                     FROM answers WHERE 1 = 1 {days} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
                 ),
                 format!(
                     "INSERT INTO {reasons} SELECT site, {period}, survey, COALESCE(step, ''),
                         band, class, {dismissed}, COALESCE(reason_ids, ''), COUNT(*)
-                     FROM answers WHERE follow_up = 'closed' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+                     FROM answers WHERE follow_up = 'closed' {days}
+                     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
                 ),
             ] {
                 sqlx::query(&statement).execute(&mut *tx).await?;
             }
         }
         let counted: Option<i64> =
-            sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM rollup_days")
+            sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM rollup_hours")
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
