@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod metrics;
 pub mod people;
 pub mod privacy;
+pub mod programme;
 pub mod report;
 pub mod server;
 pub mod store;

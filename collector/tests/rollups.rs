@@ -10,7 +10,8 @@ mod common;
 use collector::config::Site;
 use collector::report::{report, report_by_rows};
 use collector::store::{
-    AnswerChange, AuditEntry, Changed, Dismissed, Filter, NewAnswer, Records, Store, Subject,
+    AnswerChange, AuditEntry, Changed, Dismissed, Filter, NewAnswer, NewDisplay, Records, Store,
+    Subject,
 };
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -202,6 +203,28 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
             }
             stored.push(a);
         }
+        // Displays of the same days, a third of them dismissed (some in a
+        // second post, as the card's outbox sends them).
+        for i in 0..20u32 {
+            let display = NewDisplay {
+                id: format!("0b9c8a7e-1f2d-4c3b-9a8e-{:012x}", chunk * 20 + i),
+                site: if rng.u8(0..10) == 0 { "blog" } else { "shop" }.into(),
+                survey: ["checkout_nps", "reader_nps"][rng.usize(0..2)].into(),
+                step: [None, Some("checkout_done"), Some("onboarding")][rng.usize(0..3)]
+                    .map(str::to_owned),
+                dismissed: rng.u8(0..6) == 0,
+                at: START + rng.i64(0..70 * DAY),
+            };
+            store.record_display(display.clone()).await.unwrap();
+            if rng.u8(0..6) == 0 {
+                let later = NewDisplay {
+                    dismissed: true,
+                    at: display.at + 60_000,
+                    ..display
+                };
+                store.record_display(later).await.unwrap();
+            }
+        }
         let writes = futures_util::future::join_all(posts.into_iter().map(|a| store.upsert(a)));
         let outcomes = if chunk == 30 {
             let (outcomes, folded) = tokio::join!(writes, store.fold_rollups(first + 45));
@@ -256,6 +279,8 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
     for tz in ZONES {
         let (rolled, rows) = both(&store, site, &Filter::default(), tz).await;
         assert!(rows["overall"]["answers"].as_u64().unwrap() > 400);
+        assert!(rows["overall"]["displays"].as_u64().unwrap() > 800);
+        assert!(rows["overall"]["with_follow_up"].as_u64().unwrap() > 100);
         assert_eq!(rolled, rows, "no filter, {tz} (seed {seed})");
     }
     for round in 0..120 {
@@ -307,10 +332,12 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
         .execute(&mut db)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM reason_hours")
-        .execute(&mut db)
-        .await
-        .unwrap();
+    for tamper in [
+        "DELETE FROM reason_hours",
+        "UPDATE display_days SET shown = shown + 2",
+    ] {
+        sqlx::query(tamper).execute(&mut db).await.unwrap();
+    }
     db.close().await.unwrap();
     let (rolled, rows) = both(&store, site, &Filter::default(), "Asia/Kolkata").await;
     assert_ne!(rolled, rows);

@@ -68,6 +68,26 @@ pub struct Survey {
     pub recontact_ms: u64,
     #[serde(default)]
     pub dismiss_ms: u64,
+    /// Asked in waves rather than continuously: due only inside a wave's
+    /// window. The collector leaves a survey out of the loader's
+    /// configuration between waves, so the loader never sees this.
+    #[serde(default, skip_serializing)]
+    pub waves: Option<Waves>,
+}
+
+/// `waves = { every = "3 months", open_days = 14, first = "2026-01-05" }`:
+/// a wave opens on `first` and every `every` after it (at midnight in the
+/// site's time zone) and stays open `open_days` days. Checked by the
+/// collector, which knows calendars.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Waves {
+    /// Days, weeks, months or years: `"3 months"`, `"6 weeks"`.
+    pub every: String,
+    pub open_days: u32,
+    /// The first wave's opening day, `YYYY-MM-DD`.
+    pub first: String,
 }
 
 /// An empty survey with every default: the base of literals in code and tests.
@@ -91,6 +111,7 @@ impl Default for Survey {
             targets: Vec::new(),
             recontact_ms: 0,
             dismiss_ms: 0,
+            waves: None,
         }
     }
 }

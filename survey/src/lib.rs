@@ -22,7 +22,9 @@ pub use band::{
 pub use context::{
     MAX_ID_CHARS, MAX_PAGE_CHARS, MAX_PROP_VALUE_CHARS, MAX_PROPS, Props, strip_invisible,
 };
-pub use definition::{ClientConfig, DefinitionError, PathSeg, Survey, Texts, days_ms, is_id};
+pub use definition::{
+    ClientConfig, DefinitionError, PathSeg, Survey, Texts, Waves, days_ms, is_id,
+};
 pub use follow_up::{Ask, Choice};
 pub use locale::{UiStrings, band_question, normalize_locale, pick_locale, ui_strings};
 pub use map::SmallMap;

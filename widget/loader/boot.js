@@ -56,10 +56,12 @@ export function boot(base, site, store, wasm) {
       } catch (x) { return false }
     }).slice(-20);
   };
+  // Displays (`a.display`) wait here too, but never crowd out answers: one
+  // is kept only while the outbox holds fewer than 10 entries.
   var queue = function (body, settled) {
     var a = JSON.parse(body), list = outbox().filter(function (e) { return e.id != a.id || e.rev > a.rev });
     // Before the post, a pause keeps timers off the card's own request.
-    if (!settled && !list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: Date.now() + (settled === false ? 0 : 1e4) });
+    if (!settled && !(a.display && list.length > 9) && !list.some(function (e) { return e.id == a.id })) list.push({ id: a.id, rev: a.rev, body: body, tries: 0, at: Date.now() + (settled === false ? 0 : 1e4) });
     store(OUTBOX, list.length ? JSON.stringify(list.slice(-20)) : null);
     if (settled === false) setTimeout(flush, 2e3);
     return outbox().some(function (e) { return e.id == a.id });
@@ -68,7 +70,7 @@ export function boot(base, site, store, wasm) {
   // refused it for good (a 4xx other than 408/429: its error is logged, once,
   // and the answer is done with), nothing when it is worth sending again.
   var post = function (body) {
-    return fetch(base + '/v1/responses', { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: body })
+    return fetch(base + (JSON.parse(body).display ? '/v1/displays' : '/v1/responses'), { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: body })
       .then(function (r) {
         if (r.ok) return 1;
         if (r.status < 500 && r.status != 408 && r.status != 429) return r.json().then(function (j) {
@@ -133,8 +135,8 @@ export function boot(base, site, store, wasm) {
   // `o`: the loader's options, one letter each: survey (s; a preview may give
   // its id; 1 when a reply waits instead), theme (t), respondent (r), user id (u) and its hash (h), preview
   // (v), step (p), page (g), props (o), locale (l: the list of locales to try
-  // once here). This adds the note (n), the site, the sender and whether this
-  // is a first survey, and the card reads them all.
+  // once here). This adds the note (n), the site, the sender, the display id
+  // (i) and whether this is a first survey, and the card reads them all.
   var show = function (o) {
     // No WebAssembly (some locked-down browsers): show nothing, count nothing.
     if (typeof WebAssembly != 'object') return;
@@ -176,10 +178,18 @@ export function boot(base, site, store, wasm) {
       o.s = got[0];
       // What became of the card, in the loader's survey history: shown (s),
       // answered (a), dismissed (d), for this survey and for any; a
-      // preview records nothing.
+      // preview records nothing. Shown and dismissed are also posted, as a
+      // display without personal data (for the response rate), through
+      // the outbox.
+      // The display's id is the answer's too (`i`).
+      var d = { id: o.i = URL.createObjectURL(new Blob).slice(-36), rev: 1, site: site, survey: o.s.id, step: o.p, display: 'shown' };
       o.n = function (k) {
         var t;
         if (o.v) return;
+        if (k != 'a') {
+          if (k == 'd') d.rev = 2, d.display = 'dismissed';
+          send(JSON.stringify(d), function () {});
+        }
         try { t = JSON.parse(store('t') || '{}') } catch (e) { t = {} }
         t[k] = t[k + o.s.id] = Date.now();
         store('t', JSON.stringify(t));

@@ -131,7 +131,7 @@ pub fn Card(
     };
 
     let mut answer = Answer {
-        id: wire::new_uuid(),
+        id: display.id.clone(),
         rev: 0,
         site: display.site.clone(),
         survey: display.survey.id.clone(),

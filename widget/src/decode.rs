@@ -12,6 +12,9 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Everything one display of a survey needs.
 #[derive(Clone, Debug)]
 pub struct Display {
+    /// The display's id, a UUID boot.js made: also the answer's id, so a
+    /// display and its answer share it.
+    pub id: String,
     pub site: String,
     pub survey: Survey,
     pub respondent: String,
@@ -220,6 +223,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         return None;
     }
     Some(Display {
+        id: string(options, "i")?,
         site: string(options, "site")?,
         respondent: string(options, "r")?,
         step: string(options, "p"),

@@ -1,6 +1,6 @@
 //! Answers out: the shared [`Answer`] turned into JSON by the browser's own
-//! `JSON.stringify` (boot.js posts it, through its outbox), and the answer's
-//! random id.
+//! `JSON.stringify` (boot.js posts it, through its outbox). The answer's id
+//! is the display's, made by boot.js.
 
 use js_sys::{Object, Reflect};
 use survey::{Answer, FollowUp, Prop};
@@ -62,24 +62,4 @@ pub fn to_json(answer: &Answer) -> String {
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_default()
-}
-
-/// A random (version 4) UUID from the browser's cryptographic generator.
-pub fn new_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
 }

@@ -70,7 +70,9 @@ fn options(locales: &[&str]) -> JsValue {
         &js_sys::Reflect::get(&parse(examples::CLIENT_CONFIG_JSON), &"surveys".into()).unwrap(),
     )
     .get(0);
-    let options = parse(r#"{"site":"shop","r":"r-1","p":"checkout_done","g":"/done","o":{}}"#);
+    let options = parse(
+        r#"{"i":"0b9c8a7e-1f2d-4c3b-9a8e-7d6c5b4a3f21","site":"shop","r":"r-1","p":"checkout_done","g":"/done","o":{}}"#,
+    );
     js_sys::Reflect::set(&options, &"s".into(), &survey).unwrap();
     let list = js_sys::Array::new();
     for l in locales {

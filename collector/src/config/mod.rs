@@ -136,6 +136,11 @@ pub struct Site {
     pub theme: survey::Theme,
     /// How the team works the site's answers (`[sites.KEY.inbox]`).
     pub inbox: crate::inbox::InboxSettings,
+    /// Where its waves open and its weekly digest is sent (`time_zone`,
+    /// UTC by default).
+    pub time_zone: jiff::tz::TimeZone,
+    /// The schedules of its surveys asked in waves, by survey id.
+    pub waves: BTreeMap<String, crate::programme::Schedule>,
 }
 
 impl Site {
@@ -147,10 +152,36 @@ impl Site {
         self.origins.iter().any(|o| o == origin)
     }
 
+    /// Whether some survey is asked in waves: then what the loader gets
+    /// depends on the time ([`Site::client_config_at`]).
+    pub fn has_waves(&self) -> bool {
+        !self.waves.is_empty()
+    }
+
+    /// Whether survey `id` may be shown at `now` (milliseconds): always,
+    /// unless it is asked in waves and none is open.
+    pub fn is_due(&self, id: &str, now: i64) -> bool {
+        self.waves
+            .get(id)
+            .is_none_or(|w| w.is_open(now, &self.time_zone))
+    }
+
+    /// What the loader gets: every survey.
     pub fn client_config(&self) -> ClientConfig {
+        self.client_config_of(|_| true)
+    }
+
+    /// What the loader gets at `now`: the surveys asked in waves only while
+    /// one is open.
+    pub fn client_config_at(&self, now: i64) -> ClientConfig {
+        self.client_config_of(|s| self.is_due(&s.id, now))
+    }
+
+    fn client_config_of(&self, keep: impl Fn(&Survey) -> bool) -> ClientConfig {
         let mut surveys: Vec<Survey> = self
             .surveys
             .iter()
+            .filter(|s| keep(s))
             .map(|s| s.clone().for_client())
             .collect();
         // The loader shows the first due survey: highest priority first, then

@@ -125,6 +125,8 @@ struct RawSite {
     theme: survey::Theme,
     #[serde(default)]
     inbox: crate::inbox::RawInbox,
+    /// An IANA zone: where the site's waves open and its digest is sent.
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +233,35 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
             }
             surveys.push(survey);
         }
+        let time_zone = match &raw_site.time_zone {
+            None => jiff::tz::TimeZone::UTC,
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+                error(
+                    at,
+                    field("time_zone"),
+                    format!("`{name}` is not an IANA time zone (\"Europe/Madrid\")"),
+                )
+            })?,
+        };
+        let mut waves = BTreeMap::new();
+        for (index, survey) in surveys.iter().enumerate() {
+            let Some(raw_waves) = &survey.waves else {
+                continue;
+            };
+            let schedule =
+                crate::programme::Schedule::parse(raw_waves).map_err(|(name, message)| {
+                    let path = [
+                        PathSeg::Key("sites".into()),
+                        PathSeg::Key(key.clone()),
+                        PathSeg::Key("surveys".into()),
+                        PathSeg::Index(index),
+                        PathSeg::Key("waves".into()),
+                        PathSeg::Key(name.into()),
+                    ];
+                    error(offset_of(text, &path), dotted(&path), message)
+                })?;
+            waves.insert(survey.id.clone(), schedule);
+        }
         let secret = |name: &str, value: Option<String>| match value {
             Some(t) if t.trim().chars().count() < MIN_SECRET_CHARS => Err(error(
                 at,
@@ -309,6 +340,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 gap_days: raw_site.gap_days,
                 theme: raw_site.theme,
                 inbox,
+                time_zone,
+                waves,
             },
         );
     }

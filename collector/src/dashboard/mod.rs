@@ -2,6 +2,7 @@
 //! from a [`Report`]: no script, no CDN, readable offline, in light and dark
 //! mode. Every text that came from a respondent or the configuration is escaped.
 
+mod programme;
 mod text;
 
 use std::fmt::Write;
@@ -135,7 +136,7 @@ pub fn render(
     );
     let _ = writeln!(
         body,
-        "<section><h2>{}</h2>{}</section>",
+        "<section><h2>{}</h2>{}{}</section>",
         w.trend,
         trend(
             w,
@@ -144,8 +145,10 @@ pub fn render(
                 .iter()
                 .map(|(w, s)| (w.as_str(), s))
                 .collect::<Vec<_>>()
-        )
+        ),
+        programme::week_change(w, report)
     );
+    body.push_str(&programme::waves(w, report));
     let _ = writeln!(
         body,
         "<section><h2>{}</h2>{}</section>",
@@ -374,7 +377,8 @@ fn headline(w: &Words, o: &Stats) -> String {
             ("c", &share("detractor")),
         ],
     );
-    format!("<p class=\"nps\"><span class=\"big\">{nps}</span>{moe}</p><p>{line}</p>{small}")
+    let rates = programme::rates(w, o);
+    format!("<p class=\"nps\"><span class=\"big\">{nps}</span>{moe}</p><p>{line}</p>{rates}{small}")
 }
 
 /// Weekly NPS as a line, its 95% margin as a band around it.
@@ -518,9 +522,15 @@ fn per_step(words: &Words, steps: &[(&str, &Stats)]) -> String {
         let y = i as f64 * row + 5.0;
         let name = if step.is_empty() { words.no_step } else { step };
         let nps = stats.nps.map_or("–".to_owned(), |v| format!("{v:.0}"));
+        // The response rate where cards were counted: "n=12/66".
+        let shown = if stats.displays > 0 {
+            format!("/{}", stats.displays)
+        } else {
+            String::new()
+        };
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{:.1}\" class=\"axis\">{} · NPS {nps} (n={})</text>",
+            "<text x=\"0\" y=\"{:.1}\" class=\"axis\">{} · NPS {nps} (n={}{shown})</text>",
             y + 17.0,
             esc(name),
             stats.answers

@@ -60,6 +60,24 @@ pub struct Words {
     /// Median `{a}`, 90th percentile `{b}` over `{n}` answers.
     pub times: &'static str,
     pub no_times: &'static str,
+    /// The latest week `{a}` against the one before: `{b}` points ± `{c}`.
+    pub week_change: &'static str,
+    pub significant: &'static str,
+    pub not_significant: &'static str,
+    pub waves: &'static str,
+    pub waves_caption: &'static str,
+    pub wave: &'static str,
+    pub opens: &'static str,
+    pub change: &'static str,
+    /// `{b}` ± `{c}` points.
+    pub points: &'static str,
+    pub real: &'static str,
+    pub noise: &'static str,
+    /// `{a}`% of `{n}` cards shown answered, `{b}`% closed unanswered.
+    pub response: &'static str,
+    pub low_response: &'static str,
+    /// `{a}`% of the answers went on to the follow-up.
+    pub follow_ups: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -111,6 +129,20 @@ pub const EN: Words = Words {
     resolved_in: "Resolved",
     times: "{a} (90%: {b}; n = {n})",
     no_times: "No answer worked on in this range yet.",
+    week_change: "Week of {a} against the week before: {b} points (± {c}).",
+    significant: "More than the samples explain: a real change (95%).",
+    not_significant: "Within what the samples explain: not a real change yet.",
+    waves: "Waves",
+    waves_caption: "Each wave against the one before: the change in points with its 95% margin",
+    wave: "Wave",
+    opens: "Opens",
+    change: "Change",
+    points: "{b} ± {c}",
+    real: "significant",
+    noise: "within the noise",
+    response: "Response rate {a}% of {n} cards shown; {b}% closed unanswered.",
+    low_response: "Low response rate: under 10% of the people asked answered, so this NPS leans towards the very happy and the very unhappy.",
+    follow_ups: "{a}% of the answers went on to the follow-up question.",
 };
 
 pub const ES: Words = Words {
@@ -162,6 +194,20 @@ pub const ES: Words = Words {
     resolved_in: "Resuelta",
     times: "{a} (90 %: {b}; n = {n})",
     no_times: "Todavía no se ha trabajado ninguna respuesta en este intervalo.",
+    week_change: "Semana del {a} frente a la anterior: {b} puntos (± {c}).",
+    significant: "Más de lo que explican las muestras: un cambio real (95 %).",
+    not_significant: "Dentro de lo que explican las muestras: todavía no es un cambio real.",
+    waves: "Oleadas",
+    waves_caption: "Cada oleada frente a la anterior: el cambio en puntos con su margen del 95 %",
+    wave: "Oleada",
+    opens: "Abre",
+    change: "Cambio",
+    points: "{b} ± {c}",
+    real: "significativo",
+    noise: "dentro del ruido",
+    response: "Tasa de respuesta del {a} % de {n} tarjetas mostradas; {b} % cerradas sin responder.",
+    low_response: "Tasa de respuesta baja: respondió menos del 10 % de las personas a las que se preguntó, así que este NPS se inclina hacia las muy contentas y las muy descontentas.",
+    follow_ups: "El {a} % de las respuestas siguió con la pregunta de seguimiento.",
 };
 
 /// The words for a page in `lang` (`es`, else English).

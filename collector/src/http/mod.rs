@@ -155,6 +155,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/v1/sites/{site}/config", get(site_config))
         .route("/v1/sites/{site}/history", post(history::history))
         .merge(crate::inbox::browser_router())
+        .merge(crate::programme::browser_router())
         .merge(extra);
     // CORS outside the limit: a preflight is never counted, and a 429 still
     // carries the headers the page needs to read it.
@@ -208,7 +209,7 @@ fn secure(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLay
 /// origin (the handler then checks the origin against the answer's own site),
 /// a site's configuration and history lookups only from that site's origins.
 fn cors_allows(state: &AppState, origin: &str, path: &str) -> bool {
-    if path == "/v1/responses" {
+    if path == "/v1/responses" || path == "/v1/displays" {
         return state
             .settings()
             .sites
@@ -326,6 +327,21 @@ async fn site_config(
         .client_configs
         .get(&site)
         .ok_or_else(|| ApiError::not_found("site").field("site"))?;
+    // Surveys asked in waves are in it only while a wave is open: made
+    // afresh, and a wave that opens or closes changes the ETag.
+    let in_waves;
+    let (body, etag) = match state.settings().sites.get(&site) {
+        Some(s) if s.has_waves() => {
+            let now = jiff::Timestamp::now().as_millisecond();
+            let text =
+                serde_json::to_string(&s.client_config_at(now)).map_err(ApiError::internal)?;
+            let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(text.as_bytes())))
+                .map_err(ApiError::internal)?;
+            in_waves = (text, tag);
+            (&in_waves.0, &in_waves.1)
+        }
+        _ => (body, etag),
+    };
     // While replies wait, their keys ride along (`w`): the loader fetches
     // this on every page view anyway, and a changed list changes the ETag.
     let keys = state.reply_keys().of(state.store(), &site).await;

@@ -97,6 +97,7 @@ impl Modify for Security {
     info(title = "Pulso collector", description = "Self-hosted NPS surveys: answers in, exports and reports out."),
     paths(
         super::ingest::post_response,
+        crate::programme::displays::post_display,
         super::site_config,
         super::history::history,
         super::export::export,
@@ -137,6 +138,9 @@ impl Modify for Security {
         crate::inbox::tags::MergeBody, crate::inbox::respondent::Replies,
         crate::inbox::respondent::Reply, Conflict, crate::inbox::times::ResponseTimes,
         crate::inbox::times::Times, crate::inbox::times::Durations,
+        crate::programme::displays::DisplayPost, crate::programme::displays::Event,
+        crate::programme::displays::DisplayStored, crate::report::Change,
+        crate::report::WaveStats, survey::Waves,
     )),
     modifiers(&Security)
 )]

@@ -12,10 +12,12 @@ use survey::OTHER;
 
 use crate::config::Site;
 use crate::export::rfc3339;
-use crate::store::{AnswerRow, Filter, Store, StoreError};
+use crate::store::{AnswerRow, Filter, OPEN, Store, StoreError};
 
+mod compare;
 mod rollups;
 
+pub use compare::{Change, change};
 pub use rollups::keep_folding;
 
 /// Below this many answers a score is flagged as a small sample: its margin of
@@ -84,13 +86,40 @@ pub struct Stats {
     /// Answers per score, 0 to 10.
     #[schema(value_type = Vec<u64>, min_items = 11, max_items = 11)]
     pub scores: [u64; 11],
+    /// Cards shown (posted by the card as it shows) in this survey, step and
+    /// time; a class or band filter counts none (a display has no score).
+    pub displays: u64,
+    /// Displays closed before any score.
+    pub dismissed_displays: u64,
+    /// Answers per display; `null` without displays.
+    pub response_rate: Option<f64>,
+    /// Dismissed displays per display; `null` without displays.
+    pub dismissal_rate: Option<f64>,
+    /// Under 10%: the NPS speaks for few of the people asked, and leans
+    /// towards the very happy and the very unhappy.
+    pub low_response_rate: bool,
+    /// Answers that went on to a follow-up (open or closed); the rest are
+    /// scores alone.
+    pub with_follow_up: u64,
+    /// `with_follow_up` per answer; `null` without answers.
+    pub follow_up_rate: Option<f64>,
+    /// Against the period before: a week against the week before it, a
+    /// wave against the wave before. `null` for other groups, and where the
+    /// period before has no answers.
+    pub change: Option<Change>,
 }
+
+/// Below this response rate a report says its NPS speaks for few.
+pub const LOW_RESPONSE_RATE: f64 = 0.1;
 
 #[derive(Default)]
 struct Group {
     tally: Tally,
     bands: BTreeMap<String, u64>,
     scores: [u64; 11],
+    followed: u64,
+    displays: u64,
+    dismissed: u64,
 }
 
 impl Group {
@@ -132,6 +161,22 @@ impl Group {
                 .map(|(b, c)| (b.clone(), share(*c)))
                 .collect(),
             scores: self.scores,
+            displays: self.displays,
+            dismissed_displays: self.dismissed,
+            response_rate: rate(n, self.displays),
+            dismissal_rate: rate(self.dismissed, self.displays),
+            low_response_rate: rate(n, self.displays).is_some_and(|r| r < LOW_RESPONSE_RATE),
+            with_follow_up: self.followed,
+            follow_up_rate: rate(self.followed, n),
+            change: None,
+        }
+    }
+
+    /// The stats, with the change against `before`.
+    fn stats_against(&self, before: Option<&Group>) -> Stats {
+        Stats {
+            change: before.and_then(|b| change(&self.tally, &b.tally)),
+            ..self.stats()
         }
     }
 }
@@ -146,6 +191,31 @@ struct Totals {
     weekly: BTreeMap<String, Group>,
     /// Per band: closed answers, and how often each reason was chosen.
     reasons: BTreeMap<String, (u64, BTreeMap<String, u64>)>,
+}
+
+/// Where in a report's breakdowns something counts: its week, survey and
+/// step (`""`: none).
+struct Place<'a> {
+    week: &'a str,
+    survey: &'a str,
+    step: &'a str,
+}
+
+/// Whether a filter lets displays be counted: one that asks for a class,
+/// a band or the dismissed answers alone does not (a display has none).
+fn counts_displays(filter: &Filter) -> bool {
+    filter.class.is_none()
+        && filter.band.is_none()
+        && !matches!(filter.dismissed, crate::store::Dismissed::Only)
+}
+
+/// What the reason rollups key an answer's follow-up by: its reasons when
+/// closed, [`OPEN`] when open, nothing without one.
+fn follow_up_key(row: &AnswerRow) -> Option<String> {
+    match row.follow_up.as_deref()? {
+        "closed" => Some(row.reason_ids.clone().unwrap_or_default()),
+        _ => Some(OPEN.to_owned()),
+    }
 }
 
 /// Answers alike in everything a report breaks them down by.
@@ -177,6 +247,47 @@ impl Totals {
                     groups.insert(key.to_owned(), group);
                 }
             }
+        }
+    }
+
+    /// The groups `at` counts in: overall, its step, survey and week.
+    fn groups_of(&mut self, at: &Place) -> [&mut Group; 4] {
+        let [step, survey, week] = [
+            (&mut self.by_step, at.step),
+            (&mut self.by_survey, at.survey),
+            (&mut self.weekly, at.week),
+        ]
+        .map(|(groups, key)| {
+            if !groups.contains_key(key) {
+                groups.insert(key.to_owned(), Group::default());
+            }
+            groups.get_mut(key).expect("just inserted")
+        });
+        [&mut self.overall, step, survey, week]
+    }
+
+    /// `n` follow-ups at `at` in `band`: closed ones that chose `reasons`
+    /// (`;`-joined reason ids), or open ones ([`OPEN`]).
+    fn add_follow_ups(&mut self, at: &Place, band: &str, reasons: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        for group in self.groups_of(at) {
+            group.followed += n;
+        }
+        if reasons != OPEN {
+            self.add_reasons(band, reasons, n);
+        }
+    }
+
+    /// `shown` displays at `at`, `dismissed` of them closed unanswered.
+    fn add_displays(&mut self, at: &Place, shown: u64, dismissed: u64) {
+        if shown == 0 && dismissed == 0 {
+            return;
+        }
+        for group in self.groups_of(at) {
+            group.displays += shown;
+            group.dismissed += dismissed;
         }
     }
 
@@ -230,16 +341,35 @@ impl Totals {
                 .map(|(k, g)| (k, g.stats()))
                 .collect::<BTreeMap<_, _>>()
         };
+        // Each week against the week before it (its Monday 7 days earlier).
+        let weekly = self
+            .weekly
+            .iter()
+            .map(|(week, g)| {
+                let before = week
+                    .parse::<jiff::civil::Date>()
+                    .ok()
+                    .and_then(|d| d.checked_sub(jiff::Span::new().days(7)).ok())
+                    .and_then(|d| self.weekly.get(&d.to_string()));
+                (week.clone(), g.stats_against(before))
+            })
+            .collect();
         Report {
             response_times,
             site: site.key.clone(),
             overall: self.overall.stats(),
             by_step: stats(self.by_step),
             by_survey: stats(self.by_survey),
-            weekly: stats(self.weekly),
+            weekly,
+            waves: BTreeMap::new(),
             reasons,
         }
     }
+}
+
+/// `part / whole` to 4 places; `None` when `whole` is 0.
+fn rate(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| round(part as f64 / whole as f64, 4))
 }
 
 fn round(value: f64, places: i32) -> f64 {
@@ -255,11 +385,25 @@ pub struct Report {
     pub by_survey: BTreeMap<String, Stats>,
     /// Keyed by the Monday (in the report's time zone) that starts the week.
     pub weekly: BTreeMap<String, Stats>,
+    /// Per survey asked in waves: its latest waves (up to 12) that the
+    /// report's period reaches, oldest first, each against the one before.
+    pub waves: BTreeMap<String, Vec<WaveStats>>,
     /// Per band: how often each reason was chosen, most first.
     pub reasons: BTreeMap<String, BandReasons>,
     /// The team's follow-up of the answers of the period (the inbox): time
     /// to the first action and to resolve, per class and per owner.
     pub response_times: crate::inbox::times::ResponseTimes,
+}
+
+/// The answers of one wave of a survey: from its opening to the next one's.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WaveStats {
+    /// 1 for the first wave.
+    pub number: i64,
+    pub opens: String,
+    pub closes: String,
+    /// `stats.change` is against the wave before.
+    pub stats: Stats,
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -313,11 +457,81 @@ pub async fn report(
         }
     }
     let handled = store.handled(&site.key, filter.from, filter.to).await?;
-    Ok(totals.finish(
+    let mut report = totals.finish(
         site,
         other,
         crate::inbox::times::ResponseTimes::of(&handled),
-    ))
+    );
+    for (survey, windows) in wave_filters(site, filter, now()) {
+        let mut groups = Vec::new();
+        for (wave, only) in windows {
+            groups.push((
+                wave,
+                rollups::totals(store, &site.key, &only, tz).await?.overall,
+            ));
+        }
+        report.waves.insert(survey, wave_stats(groups));
+    }
+    Ok(report)
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Waves kept per survey in a report.
+const WAVES: usize = 12;
+
+/// Per survey asked in waves, its latest waves opened by `now`, each with
+/// `filter` narrowed to the survey and the wave (from its opening to the
+/// next one's); waves outside the filter's period left out.
+fn wave_filters(
+    site: &Site,
+    filter: &Filter,
+    now: i64,
+) -> Vec<(String, Vec<(crate::programme::Wave, Filter)>)> {
+    site.waves
+        .iter()
+        .filter(|(survey, _)| filter.survey.as_ref().is_none_or(|s| s == *survey))
+        .map(|(survey, schedule)| {
+            let windows = schedule
+                .opened(now, &site.time_zone, WAVES)
+                .into_iter()
+                .filter_map(|wave| {
+                    let from = filter.from.map_or(wave.opens, |f| f.max(wave.opens));
+                    let to = filter.to.map_or(wave.next, |t| t.min(wave.next));
+                    let only = Filter {
+                        survey: Some(survey.clone()),
+                        from: Some(from),
+                        to: Some(to),
+                        ..filter.clone()
+                    };
+                    (from < to).then_some((wave, only))
+                })
+                .collect();
+            (survey.clone(), windows)
+        })
+        .collect()
+}
+
+/// Each wave's stats against the wave before it (when that one is listed).
+fn wave_stats(groups: Vec<(crate::programme::Wave, Group)>) -> Vec<WaveStats> {
+    let mut out = Vec::with_capacity(groups.len());
+    let mut before: Option<(i64, Group)> = None;
+    for (wave, group) in groups {
+        let previous = before
+            .as_ref()
+            .filter(|(n, _)| *n + 1 == wave.number)
+            .map(|(_, g)| g);
+        out.push(WaveStats {
+            number: wave.number,
+            opens: rfc3339(wave.opens),
+            closes: rfc3339(wave.closes),
+            stats: group.stats_against(previous),
+        });
+        before = Some((wave.number, group));
+    }
+    out
 }
 
 /// The same report counted answer by answer, in one pass over the rows an
@@ -351,12 +565,46 @@ pub async fn report_by_rows(
     for list in other.values_mut() {
         list.reverse();
     }
+    if counts_displays(filter) {
+        let displays = store
+            .displays_between(
+                &site.key,
+                filter.survey.as_deref(),
+                filter.step.as_deref(),
+                filter.from.unwrap_or(i64::MIN),
+                filter.to.unwrap_or(i64::MAX),
+            )
+            .await?;
+        for (at, survey, step, dismissed) in displays {
+            let week = week_of(at, tz);
+            let place = Place {
+                week: &week,
+                survey: &survey,
+                step: &step,
+            };
+            totals.add_displays(&place, 1, u64::from(dismissed));
+        }
+    }
     let handled = store.handled(&site.key, filter.from, filter.to).await?;
-    Ok(totals.finish(
+    let mut report = totals.finish(
         site,
         other,
         crate::inbox::times::ResponseTimes::of(&handled),
-    ))
+    );
+    for (survey, windows) in wave_filters(site, filter, now()) {
+        let mut groups = Vec::new();
+        for (wave, only) in windows {
+            let mut group = Group::default();
+            let mut rows = std::pin::pin!(store.answers(&site.key, &only));
+            while let Some(row) = rows.next().await {
+                let row = row?;
+                group.add(&row.class, &row.band, row.score, 1);
+            }
+            groups.push((wave, group));
+        }
+        report.waves.insert(survey, wave_stats(groups));
+    }
+    Ok(report)
 }
 
 impl Totals {
@@ -373,8 +621,13 @@ impl Totals {
             },
             1,
         );
-        if row.follow_up.as_deref() == Some("closed") {
-            self.add_reasons(&row.band, row.reason_ids.as_deref().unwrap_or(""), 1);
+        if let Some(reasons) = follow_up_key(row) {
+            let at = Place {
+                week,
+                survey: &row.survey,
+                step: row.step.as_deref().unwrap_or_default(),
+            };
+            self.add_follow_ups(&at, &row.band, &reasons, 1);
         }
     }
 }

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures_util::StreamExt;
 
-use super::{Answers, Totals, monday, week_of};
+use super::{Answers, Place, Totals, counts_displays, follow_up_key, monday, week_of};
 use crate::store::{AnswerRow, Filter, Periods, Store, StoreError, Unit};
 
 const DAY: i64 = Unit::Day.millis();
@@ -23,15 +23,20 @@ const HOUR: i64 = Unit::Hour.millis();
 
 /// Survey, step (`""`: none), band, class and score.
 type ScoreKey = (String, String, String, String, i64);
-/// Band and the reasons chosen (`reason_ids`).
-type ReasonKey = (String, String);
+/// Survey, step, band and the reasons chosen (`reason_ids`; [`OPEN`] for
+/// an open follow-up).
+type ReasonKey = (String, String, String, String);
+/// Survey and step.
+type DisplayKey = (String, String);
 
-/// Counts of answers, and of closed follow-ups, by what a report breaks
-/// them down by (apart from time).
+/// Counts of answers, of follow-ups and of displays, by what a report
+/// breaks them down by (apart from time).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Counts {
     scores: HashMap<ScoreKey, i64>,
     reasons: HashMap<ReasonKey, i64>,
+    /// Shown, and dismissed.
+    displays: HashMap<DisplayKey, (i64, i64)>,
 }
 
 impl Counts {
@@ -42,6 +47,11 @@ impl Counts {
         }
         for (key, n) in &other.reasons {
             *self.reasons.entry(key.clone()).or_default() += sign * n;
+        }
+        for (key, (shown, dismissed)) in &other.displays {
+            let slot = self.displays.entry(key.clone()).or_default();
+            slot.0 += sign * shown;
+            slot.1 += sign * dismissed;
         }
     }
 
@@ -54,8 +64,13 @@ impl Counts {
             row.score,
         );
         *self.scores.entry(key).or_default() += 1;
-        if row.follow_up.as_deref() == Some("closed") {
-            let key = (row.band.clone(), row.reason_ids.clone().unwrap_or_default());
+        if let Some(reasons) = follow_up_key(row) {
+            let key = (
+                row.survey.clone(),
+                row.step.clone().unwrap_or_default(),
+                row.band.clone(),
+                reasons,
+            );
             *self.reasons.entry(key).or_default() += 1;
         }
     }
@@ -73,8 +88,22 @@ impl Counts {
             };
             totals.add(&answers, u64::try_from(n).unwrap_or(0));
         }
-        for ((band, reasons), n) in self.reasons {
-            totals.add_reasons(&band, &reasons, u64::try_from(n).unwrap_or(0));
+        for ((survey, step, band, reasons), n) in self.reasons {
+            let at = Place {
+                week,
+                survey: &survey,
+                step: &step,
+            };
+            totals.add_follow_ups(&at, &band, &reasons, u64::try_from(n).unwrap_or(0));
+        }
+        for ((survey, step), (shown, dismissed)) in self.displays {
+            let at = Place {
+                week,
+                survey: &survey,
+                step: &step,
+            };
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            totals.add_displays(&at, count(shown), count(dismissed));
         }
     }
 }
@@ -87,9 +116,23 @@ async fn read(
     unit: Unit,
     periods: &Periods,
 ) -> Result<BTreeMap<i64, Counts>, StoreError> {
-    let (scores, reasons) = futures_util::try_join!(
+    let (scores, reasons, displays) = futures_util::try_join!(
         store.score_counts(site, filter, unit, periods),
         store.reason_counts(site, filter, unit, periods),
+        async {
+            if !counts_displays(filter) {
+                return Ok(Vec::new());
+            }
+            store
+                .display_counts(
+                    site,
+                    filter.survey.as_deref(),
+                    filter.step.as_deref(),
+                    unit,
+                    periods,
+                )
+                .await
+        },
     )?;
     let mut counts: BTreeMap<i64, Counts> = BTreeMap::new();
     for c in scores {
@@ -106,8 +149,18 @@ async fn read(
             .entry(c.period)
             .or_default()
             .reasons
-            .entry((c.band, c.reasons))
+            .entry((c.survey, c.step, c.band, c.reasons))
             .or_default() += c.n;
+    }
+    for c in displays {
+        let slot = counts
+            .entry(c.period)
+            .or_default()
+            .displays
+            .entry((c.survey, c.step))
+            .or_default();
+        slot.0 += c.shown;
+        slot.1 += c.dismissed;
     }
     Ok(counts)
 }
@@ -306,6 +359,22 @@ pub(super) async fn totals(
         let mut answers = std::pin::pin!(store.answers(site, &only));
         while let Some(row) = answers.next().await {
             counts.add_row(&row?);
+        }
+        if counts_displays(filter) {
+            let displays = store
+                .displays_between(
+                    site,
+                    filter.survey.as_deref(),
+                    filter.step.as_deref(),
+                    start,
+                    end,
+                )
+                .await?;
+            for (_, survey, step, dismissed) in displays {
+                let slot = counts.displays.entry((survey, step)).or_default();
+                slot.0 += 1;
+                slot.1 += i64::from(dismissed);
+            }
         }
         rows.insert((start, end), counts);
     }

@@ -21,6 +21,7 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
+mod displays;
 mod inbox;
 mod inbox_write;
 mod outbox;
@@ -29,6 +30,7 @@ mod privacy;
 mod rollup;
 mod write;
 
+pub use displays::{DisplayCount, NewDisplay, Recorded};
 pub use inbox::{
     ActivityLine, Cursor, Handled, InboxAnswer, InboxFilter, InboxRow, OwnerFilter, TagCount,
     TimelinePoint, WaitingReply,
@@ -37,7 +39,7 @@ pub use inbox_write::{AnswerChange, Changed, NewReply, Records};
 pub use outbox::{Attempt, DueEvent, EventRow, HookState};
 pub use people::{NewUser, SessionRow, TokenRow, User};
 pub use privacy::{AuditEntry, Erased, Subject};
-pub use rollup::{OtherRow, Periods, ReasonCount, ScoreCount, Unit};
+pub use rollup::{OPEN, OtherRow, Periods, ReasonCount, ScoreCount, Unit};
 
 /// Most answers one transaction commits.
 const MAX_BATCH: usize = 256;
@@ -247,6 +249,8 @@ pub struct Store {
     events_ready: Arc<Notify>,
     /// How long an upsert may take, queue included, before it is given up.
     deadline: Duration,
+    /// The displays' writer task's queue.
+    displays: mpsc::Sender<displays::DisplayJob>,
 }
 
 struct Job {
@@ -300,12 +304,14 @@ impl Store {
         let (writer, jobs) = mpsc::channel(QUEUE);
         let events_ready = Arc::new(Notify::new());
         write::start(backend, &url, jobs, events_ready.clone(), deadline).await?;
+        let displays = displays::start(pool.clone(), backend);
         Ok(Store {
             pool,
             backend,
             writer,
             events_ready,
             deadline,
+            displays,
         })
     }
 

@@ -136,6 +136,23 @@ impl Store {
                 break;
             }
         }
+        // The displays of those days go too, or their response rate would
+        // fall with nobody's answers left to count.
+        loop {
+            let gone = sqlx::query(
+                "DELETE FROM displays WHERE id IN
+                    (SELECT id FROM displays WHERE site = $1 AND created_at < $2 LIMIT $3)",
+            )
+            .bind(site)
+            .bind(before)
+            .bind(RETENTION_CHUNK)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if gone < RETENTION_CHUNK as u64 {
+                break;
+            }
+        }
         if total.answers > 0 {
             audit.detail = merge_detail(&audit.detail, total);
             let mut tx = self.pool.begin().await?;

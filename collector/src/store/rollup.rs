@@ -55,11 +55,17 @@ pub struct ScoreCount {
     pub n: i64,
 }
 
-/// Closed follow-ups of one period and band with the same reasons (the
-/// answers' `reason_ids`).
+/// What the reason rollups keep for an open follow-up in place of reasons
+/// (reason ids are letters, digits, `-` and `_`: it is no combination).
+pub const OPEN: &str = "~open";
+
+/// Follow-ups of one period, survey, step and band with the same reasons
+/// (the answers' `reason_ids`; [`OPEN`] for open follow-ups).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReasonCount {
     pub period: i64,
+    pub survey: String,
+    pub step: String,
     pub band: String,
     pub reasons: String,
     pub n: i64,
@@ -78,7 +84,25 @@ pub struct OtherRow {
 /// class, band and dismissed. A step of `""` matches nothing, as on the
 /// answers (whose missing step is NULL, kept as `""` in the rollups).
 fn conditions(backend: Backend, periods: &Periods) -> String {
-    let (time, next) = match periods {
+    let (time, next) = period_condition(backend, periods);
+    let p = |i: usize| format!("${}", next + i);
+    format!(
+        "site = $1 AND {time} AND ({s} IS NULL OR survey = {s})
+         AND ({st} IS NULL OR (step = {st} AND step <> '')) AND ({c} IS NULL OR class = {c})
+         AND ({b} IS NULL OR band = {b}) AND ({d} IS NULL OR dismissed = {d})",
+        s = p(0),
+        st = p(1),
+        c = p(2),
+        b = p(3),
+        d = p(4),
+    )
+}
+
+/// The condition on `period` of a read of rollups, its parameters from `$2`
+/// on ([`bind_periods`] binds them after the site); and the number of the
+/// next parameter.
+pub(super) fn period_condition(backend: Backend, periods: &Periods) -> (String, usize) {
+    match periods {
         Periods::Range(..) => (
             "($2 IS NULL OR period >= $2) AND ($3 IS NULL OR period < $3)".to_owned(),
             4,
@@ -93,18 +117,18 @@ fn conditions(backend: Backend, periods: &Periods) -> String {
             },
             3,
         ),
-    };
-    let p = |i: usize| format!("${}", next + i);
-    format!(
-        "site = $1 AND {time} AND ({s} IS NULL OR survey = {s})
-         AND ({st} IS NULL OR (step = {st} AND step <> '')) AND ({c} IS NULL OR class = {c})
-         AND ({b} IS NULL OR band = {b}) AND ({d} IS NULL OR dismissed = {d})",
-        s = p(0),
-        st = p(1),
-        c = p(2),
-        b = p(3),
-        d = p(4),
-    )
+    }
+}
+
+/// Binds what [`period_condition`] asks for.
+pub(super) fn bind_periods<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    periods: &Periods,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match periods {
+        Periods::Range(from, to) => query.bind(*from).bind(*to),
+        Periods::List(list) => query.bind(serde_json::to_string(list).unwrap_or_default()),
+    }
 }
 
 fn bind<'q>(
@@ -113,12 +137,7 @@ fn bind<'q>(
     filter: &Filter,
     periods: &Periods,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let query = query.bind(site.to_owned());
-    let query = match periods {
-        Periods::Range(from, to) => query.bind(*from).bind(*to),
-        Periods::List(list) => query.bind(serde_json::to_string(list).unwrap_or_default()),
-    };
-    query
+    bind_periods(query.bind(site.to_owned()), periods)
         .bind(filter.survey.clone())
         .bind(filter.step.clone())
         .bind(filter.class.clone())
@@ -173,9 +192,9 @@ impl Store {
         periods: &Periods,
     ) -> Result<Vec<ReasonCount>, StoreError> {
         let sql = format!(
-            "SELECT period, band, reasons, CAST(SUM(n) AS BIGINT) AS n
+            "SELECT period, survey, step, band, reasons, CAST(SUM(n) AS BIGINT) AS n
              FROM {} WHERE {}
-             GROUP BY period, band, reasons HAVING SUM(n) <> 0",
+             GROUP BY period, survey, step, band, reasons HAVING SUM(n) <> 0",
             unit.tables().1,
             conditions(self.backend, periods)
         );
@@ -183,9 +202,11 @@ impl Store {
             .fetch(&self.pool)
             .map_ok(|r| ReasonCount {
                 period: r.get(0),
-                band: r.get(1),
-                reasons: r.get(2),
-                n: r.get(3),
+                survey: r.get(1),
+                step: r.get(2),
+                band: r.get(3),
+                reasons: r.get(4),
+                n: r.get(5),
             })
             .try_collect()
             .await
@@ -274,6 +295,9 @@ impl Store {
             "INSERT INTO reason_days SELECT site, period / 24, survey, step, band, class,
                 dismissed, reasons, SUM(n) FROM reason_hours WHERE period >= $1 AND period < $2
              GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING SUM(n) <> 0",
+            "INSERT INTO display_days SELECT site, period / 24, survey, step, SUM(shown),
+                SUM(dismissed) FROM display_hours WHERE period >= $1 AND period < $2
+             GROUP BY 1, 2, 3, 4 HAVING SUM(shown) <> 0 OR SUM(dismissed) <> 0",
         ] {
             sqlx::query(statement)
                 .bind(hours)
@@ -328,13 +352,27 @@ impl Store {
                 ),
                 format!(
                     "INSERT INTO {reasons} SELECT site, {period}, survey, COALESCE(step, ''),
-                        band, class, {dismissed}, COALESCE(reason_ids, ''), COUNT(*)
-                     FROM answers WHERE follow_up = 'closed' {days}
+                        band, class, {dismissed},
+                        CASE WHEN follow_up = 'closed' THEN COALESCE(reason_ids, '')
+                             ELSE '{OPEN}' END, COUNT(*)
+                     FROM answers WHERE follow_up IS NOT NULL {days}
                      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
                 ),
             ] {
                 sqlx::query(&statement).execute(&mut *tx).await?;
             }
+        }
+        for statement in [
+            "DELETE FROM display_hours",
+            "DELETE FROM display_days",
+            "INSERT INTO display_hours SELECT site, created_at / 3600000, survey,
+                COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays GROUP BY 1, 2, 3, 4",
+            "INSERT INTO display_days SELECT site, created_at / 86400000, survey,
+                COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays
+             WHERE created_at < (SELECT day FROM rollup_folded) * CAST(86400000 AS BIGINT)
+             GROUP BY 1, 2, 3, 4",
+        ] {
+            sqlx::query(statement).execute(&mut *tx).await?;
         }
         let counted: Option<i64> =
             sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM rollup_hours")

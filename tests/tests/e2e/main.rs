@@ -20,6 +20,8 @@ mod analysts;
 mod team;
 // The inbox: an agent takes a detractor's answer, notes, replies, resolves; the reply reaches the respondent.
 mod inbox;
+// The NPS programme: displays and the response rate.
+mod programme;
 // Webhooks: events survive SIGKILL; a browser's detractor answer reaches Slack.
 mod webhooks;
 // Triggers and targeting: steps, URL rules and SPA navigation, sampling, periods, hostile pages.
