@@ -11,10 +11,10 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::store::{AnswerRow, Filter, Store, StoreError};
+use crate::store::{AnswerRow, Filter, Segment, SegmentOf, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
-pub const COLUMNS: [&str; 25] = [
+pub const COLUMNS: [&str; 26] = [
     "id",
     "created_at",
     "updated_at",
@@ -40,6 +40,7 @@ pub const COLUMNS: [&str; 25] = [
     "owner",
     "tags",
     "resolved_at",
+    "traits",
 ];
 
 /// Rows are handed over in chunks of about this many bytes.
@@ -258,6 +259,7 @@ fn csv_record(r: &AnswerRow) -> [String; COLUMNS.len()] {
         opt(&r.owner),
         r.tags.join(";"),
         r.resolved_at.map(rfc3339).unwrap_or_default(),
+        r.traits.clone().unwrap_or_else(|| "{}".to_owned()),
     ]
 }
 
@@ -294,6 +296,9 @@ pub struct JsonRow<'a> {
     owner: Option<&'a str>,
     tags: Vec<&'a str>,
     resolved_at: Option<String>,
+    /// The traits of `identify` the site keeps (`keep_traits`).
+    #[schema(value_type = Object)]
+    traits: &'a serde_json::value::RawValue,
 }
 
 impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
@@ -333,6 +338,11 @@ impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
             owner: r.owner.as_deref(),
             tags: r.tags.iter().map(String::as_str).collect(),
             resolved_at: r.resolved_at.map(rfc3339),
+            traits: r
+                .traits
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(empty),
         }
     }
 }
@@ -390,6 +400,19 @@ pub struct Params {
     /// include, or only.
     #[arg(long)]
     pub dismissed: Option<String>,
+    /// Only answers with these props: `KEY:VALUE`, several comma-separated.
+    #[arg(long)]
+    pub prop: Option<String>,
+    /// Only answers with these kept traits (`keep_traits`): `KEY:VALUE`,
+    /// several comma-separated.
+    #[arg(long = "trait")]
+    #[serde(rename = "trait")]
+    #[param(rename = "trait")]
+    pub traits: Option<String>,
+    /// The report only: the NPS broken down by a prop or a kept trait,
+    /// `prop:KEY` or `trait:KEY`.
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 impl Params {
@@ -419,6 +442,27 @@ impl Params {
                 return Err(("dismissed", format!("`{other}`: exclude, include or only")));
             }
         };
+        let mut segments = segments_of("prop", SegmentOf::Prop, self.prop.as_deref())?;
+        segments.extend(segments_of(
+            "trait",
+            SegmentOf::Trait,
+            self.traits.as_deref(),
+        )?);
+        let by = match self.by.as_deref() {
+            None | Some("") => None,
+            Some(by) => Some(
+                by.split_once(':')
+                    .and_then(|(of, key)| {
+                        let of = match of {
+                            "prop" => SegmentOf::Prop,
+                            "trait" => SegmentOf::Trait,
+                            _ => return None,
+                        };
+                        survey::is_id(key).then(|| (of, key.to_owned()))
+                    })
+                    .ok_or_else(|| ("by", format!("`{by}`: prop:KEY or trait:KEY")))?,
+            ),
+        };
         Ok(Asked {
             format,
             filter: Filter {
@@ -429,8 +473,10 @@ impl Params {
                 class,
                 band: given(&self.band),
                 dismissed,
+                segments,
             },
             tz,
+            by,
         })
     }
 }
@@ -441,6 +487,32 @@ pub struct Asked {
     pub filter: Filter,
     /// Where dates and weeks begin and end.
     pub tz: jiff::tz::TimeZone,
+    /// The report's breakdown by a prop or kept trait.
+    pub by: Option<(SegmentOf, String)>,
+}
+
+/// `KEY:VALUE[,KEY:VALUE…]` of parameter `name` as segments of `of`.
+fn segments_of(
+    name: &'static str,
+    of: SegmentOf,
+    text: Option<&str>,
+) -> Result<Vec<Segment>, ParamError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|pair| {
+            let (key, value) = pair
+                .split_once(':')
+                .filter(|(key, _)| survey::is_id(key))
+                .ok_or_else(|| (name, format!("`{pair}`: KEY:VALUE, the key an id")))?;
+            Ok(Segment {
+                of,
+                key: key.to_owned(),
+                value: value.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// The IANA time zone named by `tz`, UTC when none.

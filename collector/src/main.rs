@@ -142,6 +142,9 @@ async fn run(command: Command) -> Result<(), Error> {
             let asked = params
                 .parse()
                 .map_err(|(field, message)| format!("--{field}: {message}"))?;
+            if asked.by.is_some() {
+                return Err("--by: a breakdown is the report's; exports list every answer".into());
+            }
             let settings = config::load(&config)?;
             if !settings.sites.contains_key(&site) {
                 return Err(format!("no site `{site}` in {}", config.display()).into());

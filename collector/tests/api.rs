@@ -433,6 +433,7 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
             user_id: None,
             user_verified: None,
             props: "{}".into(),
+            traits: None,
             first_survey: None,
             follow_up: None,
             open_text: None,

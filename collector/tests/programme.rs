@@ -319,3 +319,152 @@ async fn waves_are_compared_each_with_the_one_before() {
     );
     let _ = ID;
 }
+
+/// `answer()` as respondent `n`, with `score` and these traits.
+fn answer_of(n: u32, score: u8, traits: Value) -> Value {
+    let mut a = answer();
+    a["id"] = json!(format!("6f1c2a3b-4d5e-4f60-8a7b-{n:012x}"));
+    a["respondent"] = json!(format!("r-{n}"));
+    a["score"] = json!(score);
+    if !traits.is_null() {
+        a["traits"] = traits;
+    }
+    a
+}
+
+async fn segment_app() -> App {
+    spawn_app_edited(|text| {
+        text.replace(
+            "[sites.shop]\n",
+            "[server.limits]\nper_ip_burst = 1000\n\n\
+             [sites.shop]\nkeep_traits = [\"plan\", \"country\"]\n",
+        )
+    })
+    .await
+}
+
+#[tokio::test]
+async fn traits_are_kept_only_when_the_site_lists_them() {
+    let app = segment_app().await;
+    let (status, body) = app
+        .post(&answer_of(
+            1,
+            9,
+            json!({"plan": "pro", "country": "ES", "email": "ana@example.com"}),
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["dropped"], json!(["traits.email"]));
+    let rows = app.export().await;
+    let traits = common::app::col(&rows[0], "traits");
+    assert_eq!(traits, r#"{"country":"ES","plan":"pro"}"#);
+    // The loader gets the list, for the card to send only those.
+    let config: Value = app
+        .http
+        .get(format!("{}/v1/sites/shop/config", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        config["surveys"][0]["keep_traits"],
+        json!(["plan", "country"])
+    );
+    // A site that keeps none stores none.
+    let plain = spawn_app().await;
+    let (_, body) = plain.post(&answer_of(2, 9, json!({"plan": "pro"}))).await;
+    assert_eq!(body["dropped"], json!(["traits.plan"]));
+    assert_eq!(common::app::col(&plain.export().await[0], "traits"), "{}");
+}
+
+#[tokio::test]
+async fn the_nps_by_segment_with_each_value_against_the_rest() {
+    let app = segment_app().await;
+    let mut n = 0;
+    let mut post = async |score: u8, traits: Value| {
+        n += 1;
+        let (status, body) = app.post(&answer_of(n, score, traits)).await;
+        assert_eq!(status, 200, "{body}");
+    };
+    // 40 pro customers, promoters; 40 free ones, mostly detractors; 5
+    // anonymous visitors, passives.
+    for i in 0..40u8 {
+        post(9 + i % 2, json!({"plan": "pro", "country": "ES"})).await;
+        post(
+            if i < 30 { i % 7 } else { 8 },
+            json!({"plan": "free", "country": "MX"}),
+        )
+        .await;
+    }
+    for _ in 0..5 {
+        post(7, Value::Null).await;
+    }
+    let report = app.report("by=trait:plan").await;
+    let segments = &report["segments"];
+    assert_eq!(segments["by"], "trait:plan");
+    let values = segments["values"].as_array().unwrap();
+    let names: Vec<Value> = values.iter().map(|v| v["value"].clone()).collect();
+    assert_eq!(names, [json!("free"), json!("pro"), Value::Null]);
+    let pro = &values[1];
+    assert_eq!(
+        (pro["answers"].clone(), pro["nps"].clone()),
+        (json!(40), json!(100.0))
+    );
+    assert_eq!(pro["against_rest"]["significant"], true, "{pro}");
+    let free = &values[0];
+    assert_eq!(free["nps"], json!(-75.0));
+    assert_eq!(free["against_rest"]["significant"], true);
+    // Five answers: a small sample, never called significant.
+    assert_eq!(values[2]["small_sample"], true);
+    assert_eq!(values[2]["against_rest"]["significant"], false);
+
+    // Filters on a trait or a prop, in the report and the export alike.
+    let pro_only = app.report("trait=plan:pro").await;
+    assert_eq!(pro_only["overall"]["answers"], 40);
+    assert_eq!(pro_only["overall"]["nps"], json!(100.0));
+    let both = app.report("trait=plan:free,country:MX").await;
+    assert_eq!(both["overall"]["answers"], 40);
+    let none = app.report("trait=plan:free,country:ES").await;
+    assert_eq!(none["overall"]["answers"], 0);
+    let rows = app
+        .export_as("trait=plan:pro&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rows.lines().count(), 41, "{rows}");
+    // Every answer has prop plan = pro (from `answer()`).
+    let by_prop = app.report("prop=plan:pro&by=prop:plan").await;
+    assert_eq!(by_prop["overall"]["answers"], 85);
+    assert_eq!(by_prop["segments"]["values"][0]["value"], "pro");
+    assert_eq!(app.report("prop=plan:free").await["overall"]["answers"], 0);
+}
+
+#[tokio::test]
+async fn bad_segment_parameters_name_themselves() {
+    let app = segment_app().await;
+    for (query, field) in [
+        ("by=plan", "by"),
+        ("by=colour:plan", "by"),
+        ("by=trait:pl%20an", "by"),
+        ("trait=plan", "trait"),
+        ("prop=:pro", "prop"),
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/v1/sites/shop/report?{query}", app.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["field"], field, "{query}: {body}");
+    }
+    let response = app.export_as("by=trait:plan").await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "by");
+}

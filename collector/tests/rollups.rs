@@ -62,6 +62,7 @@ fn new_answer(rng: &mut fastrand::Rng, n: u32, at: i64) -> NewAnswer {
         user_id: None,
         user_verified: None,
         props: "{}".into(),
+        traits: None,
         first_survey: Some(false),
         follow_up: None,
         open_text: None,
@@ -145,6 +146,7 @@ fn random_filter(rng: &mut fastrand::Rng, tz: &jiff::tz::TimeZone) -> Filter {
         class: pick(&[None, None, None, Some("detractor"), Some("promoter")]),
         band: pick(&[None, None, None, Some("happy")]),
         dismissed: [Dismissed::Exclude, Dismissed::Include, Dismissed::Only][rng.usize(0..3)],
+        segments: Vec::new(),
     }
 }
 

@@ -25,6 +25,7 @@ fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer
         user_id: None,
         user_verified: None,
         props: "{}".into(),
+        traits: None,
         first_survey: Some(true),
         follow_up: open.map(|_| "open"),
         open_text: open.map(str::to_owned),

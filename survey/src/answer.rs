@@ -50,6 +50,13 @@ pub struct Answer {
     #[serde(default, skip_serializing_if = "Props::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Prop>))]
     pub props: Props,
+    /// Traits of the identified visitor (`pulso('identify', ID, TRAITS)`),
+    /// for segments: the card sends only the keys its site lists in
+    /// `keep_traits`, and the collector keeps only those. Same rules as
+    /// `props`.
+    #[serde(default, skip_serializing_if = "Props::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, Prop>))]
+    pub traits: Props,
     /// Whether this is the respondent's first survey on the site, as the widget
     /// decided it (browser storage, confirmed by the collector); it chose the
     /// open question (first) or the band's closed list (later).
@@ -372,6 +379,7 @@ mod tests {
             user_id: None,
             user_hash: None,
             props: Props::new(),
+            traits: Props::new(),
             first_survey: None,
             follow_up: None,
         }

@@ -68,6 +68,11 @@ pub struct Survey {
     pub recontact_ms: u64,
     #[serde(default)]
     pub dismiss_ms: u64,
+    /// The site's `keep_traits`, for the card (which sends only these
+    /// traits with an answer); filled by the collector, never written in
+    /// `pulso.toml`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_traits: Vec<String>,
     /// Asked in waves rather than continuously: due only inside a wave's
     /// window. The collector leaves a survey out of the loader's
     /// configuration between waves, so the loader never sees this.
@@ -111,6 +116,7 @@ impl Default for Survey {
             targets: Vec::new(),
             recontact_ms: 0,
             dismiss_ms: 0,
+            keep_traits: Vec::new(),
             waves: None,
         }
     }
@@ -209,6 +215,12 @@ impl Survey {
             ("recontact_ms", self.recontact_ms != 0),
             ("dismiss_ms", self.dismiss_ms != 0),
         ];
+        if !self.keep_traits.is_empty() {
+            return Err(error(
+                &[key("keep_traits")],
+                "`keep_traits` is the site's: write it under [sites.KEY]".into(),
+            ));
+        }
         if let Some((name, _)) = made.iter().find(|(_, set)| *set) {
             return Err(error(
                 &[key(name)],

@@ -151,6 +151,9 @@ pub fn answer() -> Answer {
         ]
         .into_iter()
         .collect(),
+        traits: [("country".into(), Prop::Text("ES".into()))]
+            .into_iter()
+            .collect(),
         first_survey: Some(false),
         follow_up: Some(FollowUp::Closed {
             reasons: vec!["more_choice".into(), "other".into()],

@@ -195,7 +195,15 @@ export function boot(base, site, store, wasm) {
         store('t', JSON.stringify(t));
       };
       o.site = site;
-      o.send = function (body) { return send(body, o.n) };
+      // The visitor's traits go with the answer only for the keys the site
+      // keeps (`keep_traits`), added to the card's body here.
+      var kept = {};
+      (o.s.keep_traits || []).forEach(function (t) { o.k && t in o.k && (kept[t] = o.k[t]) });
+      o.send = function (body) {
+        var a = JSON.parse(body);
+        a.traits = kept;
+        return send(JSON.stringify(a), o.n);
+      };
       o.l = [o.l, document.documentElement.lang].concat(navigator.languages || [navigator.language]).filter(Boolean);
       card(o) && o.n('s');
     });

@@ -93,7 +93,8 @@
   // boot.js imports the card and shows it (not without WebAssembly); the
   // options' names are one letter each (see boot.js): survey (s, or its id
   // for a preview, or 1: a reply waits), theme (t), respondent (r), user id
-  // (u) and its hash (h), preview (v), step (p), page (g), props (o), locale (l). The wasm
+  // (u) and its hash (h), preview (v), step (p), page (g), props (o), locale (l),
+  // traits (k: boot.js sends the survey's keep_traits of them). The wasm
   // is fetched beside it, one round trip for both; a failed fetch is warned
   // about here (never an unhandled rejection in the host page, even when the
   // import fails too) and boot.js tries again. (Checking for WebAssembly first
@@ -102,7 +103,7 @@
   const card = () => loadBoot(boot || fetch(base + '/widget/__BUNDLE__.wasm').catch(warn));
   const display = (c, s, step, props, preview) => card().then((b) => b.show({
     s, t: c.theme, r: rid, u: user, h: hash, v: preview, p: step, g: path, o: props,
-    l: set.locale
+    l: set.locale, k: traits
   })).catch(warn);
   // Single-page apps: a new path is a new page view.
   const moved = () => {

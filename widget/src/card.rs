@@ -143,6 +143,8 @@ pub fn Card(
         user_id: display.user_id.clone(),
         user_hash: display.user_hash.clone(),
         props: display.props.clone(),
+        // boot.js adds the traits the site keeps to the body it sends.
+        traits: survey::Props::new(),
         // Known once the first-survey lookup ends (see `choose`).
         first_survey: None,
         follow_up: None,

@@ -141,6 +141,9 @@ pub struct Site {
     pub time_zone: jiff::tz::TimeZone,
     /// The schedules of its surveys asked in waves, by survey id.
     pub waves: BTreeMap<String, crate::programme::Schedule>,
+    /// The traits of `identify` kept with answers (`keep_traits`): nothing
+    /// else of them is stored.
+    pub keep_traits: Vec<String>,
 }
 
 impl Site {
@@ -182,7 +185,10 @@ impl Site {
             .surveys
             .iter()
             .filter(|s| keep(s))
-            .map(|s| s.clone().for_client())
+            .map(|s| survey::Survey {
+                keep_traits: self.keep_traits.clone(),
+                ..s.clone().for_client()
+            })
             .collect();
         // The loader shows the first due survey: highest priority first, then
         // in the order of the file.

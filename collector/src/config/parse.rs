@@ -127,6 +127,9 @@ struct RawSite {
     inbox: crate::inbox::RawInbox,
     /// An IANA zone: where the site's waves open and its digest is sent.
     time_zone: Option<String>,
+    /// The traits of `identify` stored with answers, for segments.
+    #[serde(default)]
+    keep_traits: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +246,23 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 )
             })?,
         };
+        let mut kept = HashSet::new();
+        for name in &raw_site.keep_traits {
+            if !survey::is_id(name) || !kept.insert(name.as_str()) {
+                return Err(error(
+                    at,
+                    field("keep_traits"),
+                    format!("`{name}`: trait names are ids (letters, digits, '-', '_'), each once"),
+                ));
+            }
+        }
+        if raw_site.keep_traits.len() > survey::MAX_PROPS {
+            return Err(error(
+                at,
+                field("keep_traits"),
+                format!("at most {} traits", survey::MAX_PROPS),
+            ));
+        }
         let mut waves = BTreeMap::new();
         for (index, survey) in surveys.iter().enumerate() {
             let Some(raw_waves) = &survey.waves else {
@@ -342,6 +362,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 inbox,
                 time_zone,
                 waves,
+                keep_traits: raw_site.keep_traits,
             },
         );
     }

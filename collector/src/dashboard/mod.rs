@@ -37,6 +37,14 @@ pub struct Shown {
     pub tz: String,
     pub survey: String,
     pub step: String,
+    /// `prop:KEY` or `trait:KEY`: the segment table's breakdown (the
+    /// report's alone: export links leave it out).
+    pub by: String,
+    /// `KEY:VALUE,…` filters on props and kept traits.
+    pub prop: String,
+    pub traits: String,
+    /// The breakdowns the form offers.
+    pub segment_keys: Vec<String>,
 }
 
 impl Shown {
@@ -47,6 +55,8 @@ impl Shown {
             ("tz", &self.tz),
             ("survey", &self.survey),
             ("step", &self.step),
+            ("prop", &self.prop),
+            ("trait", &self.traits),
         ]
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -168,6 +178,9 @@ pub fn render(
                 .collect::<Vec<_>>()
         )
     );
+    if let Some(segments) = &report.segments {
+        body.push_str(&programme::segments(w, segments));
+    }
     let _ = writeln!(body, "<section><h2>{}</h2>", w.reasons);
     if report.reasons.is_empty() {
         let _ = writeln!(body, "<p class=\"muted\">{}</p>", w.no_reasons);
@@ -230,7 +243,15 @@ pub fn render(
          <a href=\"/v1/sites/{site}/export?format=json{q}\">JSON</a> · \
          <a href=\"/v1/sites/{site}/export?format=ndjson{q}\">NDJSON</a> · \
          <a href=\"/v1/sites/{site}/report?{}\">{report}</a></p></section>\n</main>",
-        q.trim_start_matches('&'),
+        esc(&format!(
+            "{}{}",
+            q.trim_start_matches('&'),
+            if shown.by.is_empty() {
+                String::new()
+            } else {
+                format!("&by={}", url_encode(&shown.by))
+            }
+        )),
         q = esc(&q),
         exports = w.exports,
         report = w.report_json,
@@ -341,7 +362,7 @@ fn filters(w: &Words, site: &str, shown: &Shown, surveys: &[String], steps: &[St
         "<form class=\"filters\" method=\"get\" action=\"/dashboard/{}\" aria-label=\"{filters}\">\
          <label>{from} <input type=\"date\" name=\"from\" value=\"{}\"></label>\
          <label>{to} <input type=\"date\" name=\"to\" value=\"{}\"></label>\
-         <label>{tz} <input name=\"tz\" value=\"{}\" placeholder=\"UTC\"></label>{}{}\
+         <label>{tz} <input name=\"tz\" value=\"{}\" placeholder=\"UTC\"></label>{}{}{}\
          <button type=\"submit\">{apply}</button></form>\n",
         esc(site),
         esc(&shown.from),
@@ -349,6 +370,7 @@ fn filters(w: &Words, site: &str, shown: &Shown, surveys: &[String], steps: &[St
         esc(&shown.tz),
         select("survey", w.survey, &shown.survey, surveys),
         select("step", w.step, &shown.step, steps),
+        programme::segment_fields(w, shown),
         filters = w.filters,
         from = w.from,
         to = w.to,

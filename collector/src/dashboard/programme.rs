@@ -4,9 +4,75 @@
 
 use std::fmt::Write;
 
-use super::esc;
 use super::text::{Words, fill};
-use crate::report::{Change, Report, Stats};
+use super::{Shown, esc};
+use crate::report::{Change, Report, Segments, Stats};
+
+/// The filter form's segment fields: the breakdown, and filters on props
+/// and kept traits.
+pub fn segment_fields(w: &Words, shown: &Shown) -> String {
+    let mut keys = shown.segment_keys.clone();
+    if !shown.by.is_empty() && !keys.contains(&shown.by) {
+        keys.push(shown.by.clone());
+    }
+    let mut out = format!(
+        "<label>{} <select name=\"by\"><option value=\"\">{}</option>",
+        w.segment_by, w.no_segment
+    );
+    for key in &keys {
+        let selected = if *key == shown.by { " selected" } else { "" };
+        let _ = write!(
+            out,
+            "<option value=\"{0}\"{selected}>{0}</option>",
+            esc(key)
+        );
+    }
+    let _ = write!(
+        out,
+        "</select></label><label>{} <input name=\"prop\" value=\"{}\" placeholder=\"plan:pro\"></label>\
+         <label>{} <input name=\"trait\" value=\"{}\" placeholder=\"country:ES\"></label>",
+        w.prop_filter,
+        esc(&shown.prop),
+        w.trait_filter,
+        esc(&shown.traits)
+    );
+    out
+}
+
+/// The segment table: each value's NPS, and against the rest.
+pub fn segments(w: &Words, s: &Segments) -> String {
+    let mut out = format!(
+        "<section><h2>{}</h2><table class=\"hooks segments\"><caption class=\"muted\">{}</caption>\
+         <thead><tr><th scope=\"col\">{}</th><th scope=\"col\">n</th><th scope=\"col\">NPS</th>\
+         <th scope=\"col\">{}</th></tr></thead><tbody>",
+        w.segments,
+        esc(&fill(w.segments_caption, &[("a", &s.by)])),
+        w.value,
+        w.against_rest
+    );
+    for v in &s.values {
+        let name = match (&v.value, v.other) {
+            (Some(value), _) => esc(value),
+            (None, true) => w.other_values.to_owned(),
+            (None, false) => w.not_set.to_owned(),
+        };
+        let nps = match (v.nps, v.margin_of_error) {
+            (Some(n), Some(m)) => format!("{n:.0} ± {m:.0}"),
+            _ => "–".to_owned(),
+        };
+        let rest = v.against_rest.map_or("–".to_owned(), |c| {
+            let verdict = if c.significant { w.real } else { w.noise };
+            format!("{} ({verdict})", esc(&points(w, &c)))
+        });
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{name}</th><td>{}</td><td>{nps}</td><td>{rest}</td></tr>",
+            v.answers
+        );
+    }
+    out.push_str("</tbody></table></section>\n");
+    out
+}
 
 /// Beside the NPS: how many of the people asked answered (and a warning
 /// when few did), and how many answers went on to the follow-up.

@@ -78,6 +78,17 @@ pub struct Words {
     pub low_response: &'static str,
     /// `{a}`% of the answers went on to the follow-up.
     pub follow_ups: &'static str,
+    pub segment_by: &'static str,
+    pub no_segment: &'static str,
+    pub prop_filter: &'static str,
+    pub trait_filter: &'static str,
+    pub segments: &'static str,
+    /// `{a}`: the breakdown (`trait:plan`).
+    pub segments_caption: &'static str,
+    pub value: &'static str,
+    pub against_rest: &'static str,
+    pub other_values: &'static str,
+    pub not_set: &'static str,
 }
 
 pub const EN: Words = Words {
@@ -143,6 +154,16 @@ pub const EN: Words = Words {
     response: "Response rate {a}% of {n} cards shown; {b}% closed unanswered.",
     low_response: "Low response rate: under 10% of the people asked answered, so this NPS leans towards the very happy and the very unhappy.",
     follow_ups: "{a}% of the answers went on to the follow-up question.",
+    segment_by: "Segment",
+    no_segment: "None",
+    prop_filter: "Props (key:value)",
+    trait_filter: "Traits (key:value)",
+    segments: "NPS by segment",
+    segments_caption: "{a}: each value against the rest of the answers, the change in points with its 95% margin",
+    value: "Value",
+    against_rest: "Against the rest",
+    other_values: "Other values",
+    not_set: "(not set)",
 };
 
 pub const ES: Words = Words {
@@ -208,6 +229,16 @@ pub const ES: Words = Words {
     response: "Tasa de respuesta del {a} % de {n} tarjetas mostradas; {b} % cerradas sin responder.",
     low_response: "Tasa de respuesta baja: respondió menos del 10 % de las personas a las que se preguntó, así que este NPS se inclina hacia las muy contentas y las muy descontentas.",
     follow_ups: "El {a} % de las respuestas siguió con la pregunta de seguimiento.",
+    segment_by: "Segmento",
+    no_segment: "Ninguno",
+    prop_filter: "Propiedades (clave:valor)",
+    trait_filter: "Rasgos (clave:valor)",
+    segments: "NPS por segmento",
+    segments_caption: "{a}: cada valor frente al resto de las respuestas, el cambio en puntos con su margen del 95 %",
+    value: "Valor",
+    against_rest: "Frente al resto",
+    other_values: "Otros valores",
+    not_set: "(sin valor)",
 };
 
 /// The words for a page in `lang` (`es`, else English).

@@ -25,6 +25,12 @@ pub struct PageQuery {
     survey: String,
     #[serde(default)]
     step: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    prop: String,
+    #[serde(default, rename = "trait")]
+    traits: String,
 }
 
 pub async fn show(
@@ -49,19 +55,42 @@ pub async fn show(
         tz: Some(q.tz.clone()),
         survey: Some(q.survey.clone()),
         step: Some(q.step.clone()),
+        by: Some(q.by.clone()),
+        prop: Some(q.prop.clone()),
+        traits: Some(q.traits.clone()),
         ..Params::default()
     };
-    let (filter, tz) = match params.parse() {
-        Ok(asked) => (asked.filter, asked.tz),
+    let (filter, tz, by) = match params.parse() {
+        Ok(asked) => (asked.filter, asked.tz, asked.by),
         Err((field, message)) => {
             let html = crate::people::pages::message(t, field, Some(person), &message);
             return page(StatusCode::BAD_REQUEST, html);
         }
     };
-    let report = match crate::report::report(state.store(), site, &filter, &tz).await {
+    let mut report = match crate::report::report(state.store(), site, &filter, &tz).await {
         Ok(report) => report,
         Err(_) => return web::unavailable(t, Some(person)),
     };
+    if let Some((of, key)) = by {
+        match crate::report::segments(state.store(), &site.key, &filter, of, &key).await {
+            Ok(segments) => report.segments = Some(segments),
+            Err(_) => return web::unavailable(t, Some(person)),
+        }
+    }
+    // What a segment can be: the site's kept traits, and the props its
+    // surveys target on.
+    let mut segment_keys: Vec<String> = site
+        .keep_traits
+        .iter()
+        .map(|k| format!("trait:{k}"))
+        .chain(
+            site.surveys
+                .iter()
+                .flat_map(|s| s.when.iter().filter_map(|c| c.prop.clone()))
+                .map(|k| format!("prop:{k}")),
+        )
+        .collect();
+    segment_keys.dedup();
     let surveys: Vec<String> = site.surveys.iter().map(|s| s.id.clone()).collect();
     let mut steps: Vec<String> = site
         .surveys
@@ -77,6 +106,10 @@ pub async fn show(
         tz: q.tz,
         survey: q.survey,
         step: q.step,
+        by: q.by,
+        prop: q.prop,
+        traits: q.traits,
+        segment_keys,
     };
     let hooks = match crate::webhooks::statuses(state.store(), &site.webhooks, None, 0).await {
         Ok(hooks) => hooks,

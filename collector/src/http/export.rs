@@ -43,7 +43,15 @@ pub async fn export(
         Err(refusal) => return Ok(refusal.into_response()),
     };
     let params = query_of(query)?;
-    let Asked { format, filter, .. } = params.parse().map_err(bad_parameter)?;
+    let Asked {
+        format, filter, by, ..
+    } = params.parse().map_err(bad_parameter)?;
+    if by.is_some() {
+        return Err(bad_parameter((
+            "by",
+            "a breakdown is the report's; exports list every answer".into(),
+        )));
+    }
     let filename = format!(
         "attachment; filename=\"pulso-{site_key}.{}\"",
         format.extension()
@@ -122,16 +130,27 @@ pub async fn report(
         Ok(site) => site,
         Err(refusal) => return Ok(refusal.into_response()),
     };
-    let Asked { format, filter, tz } = asked(query)?;
+    let Asked {
+        format,
+        filter,
+        tz,
+        by,
+    } = asked(query)?;
     if format != Format::Csv {
         return Err(bad_parameter((
             "format",
             "the report is JSON; format is for exports".into(),
         )));
     }
-    let report = crate::report::report(state.store(), site, &filter, &tz)
+    let mut report = crate::report::report(state.store(), site, &filter, &tz)
         .await
         .map_err(ApiError::unavailable)?;
+    if let Some((of, key)) = by {
+        let segments = crate::report::segments(state.store(), &site.key, &filter, of, &key)
+            .await
+            .map_err(ApiError::unavailable)?;
+        report.segments = Some(segments);
+    }
     Ok((
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         axum::Json(report),

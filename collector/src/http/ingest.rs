@@ -111,7 +111,10 @@ pub fn prepare(site: &Site, mut answer: Answer) -> Result<(NewAnswer, Vec<String
         .survey(&answer.survey)
         .ok_or_else(|| ApiError::unprocessable("survey", "unknown_survey", "no such survey"))?;
     let given_user = answer.user_id.clone();
-    let dropped = answer.clean_context(survey, clean_text);
+    let mut dropped = answer.clean_context(survey, clean_text);
+    let (traits, not_kept) = kept_traits(site, &answer.traits);
+    answer.traits = traits;
+    dropped.extend(not_kept);
     let score = answer
         .validate(survey)
         .map_err(|e| ApiError::unprocessable(e.field, e.code, e.message))?;
@@ -140,6 +143,30 @@ pub fn prepare(site: &Site, mut answer: Answer) -> Result<(NewAnswer, Vec<String
         prop: &prop,
     });
     Ok((record, dropped))
+}
+
+/// The traits the site keeps (`keep_traits`), texts cleaned; and the names
+/// of the others, `traits.KEY` each (dropped: nothing else of them is
+/// stored).
+fn kept_traits(site: &Site, given: &survey::Props) -> (survey::Props, Vec<String>) {
+    let mut kept = survey::Props::new();
+    let mut dropped: Vec<String> = given
+        .dropped()
+        .iter()
+        .map(|name| name.replacen("props.", "traits.", 1))
+        .collect();
+    for (key, value) in given.iter() {
+        if !site.keep_traits.iter().any(|k| k == key) {
+            dropped.push(format!("traits.{key}"));
+            continue;
+        }
+        let value = match value {
+            survey::Prop::Text(text) => survey::Prop::Text(clean_text(text)),
+            other => other.clone(),
+        };
+        kept.push(key.clone(), Some(value));
+    }
+    (kept, dropped)
 }
 
 /// `application/json`, or `text/plain` as sent by `navigator.sendBeacon` (which
@@ -229,6 +256,11 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         .band(score)
         .ok_or_else(|| ApiError::internal("bands checked at start-up do not cover a score"))?;
     let props = serde_json::to_string(&answer.props).map_err(ApiError::internal)?;
+    let traits = if answer.traits.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&answer.traits).map_err(ApiError::internal)?)
+    };
     let mut record = NewAnswer {
         id: answer.id.to_ascii_lowercase(),
         rev: answer.rev,
@@ -244,6 +276,7 @@ fn to_record(answer: Answer, score: Score, survey: &Survey) -> Result<NewAnswer,
         user_id: answer.user_id,
         user_verified: None,
         props,
+        traits,
         first_survey: answer.first_survey,
         follow_up: answer.follow_up.as_ref().map(FollowUp::kind),
         open_text: None,

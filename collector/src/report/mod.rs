@@ -16,9 +16,11 @@ use crate::store::{AnswerRow, Filter, OPEN, Store, StoreError};
 
 mod compare;
 mod rollups;
+mod segments;
 
 pub use compare::{Change, change};
 pub use rollups::keep_folding;
+pub use segments::{SegmentStats, Segments, segments};
 
 /// Below this many answers a score is flagged as a small sample: its margin of
 /// error is wide and the normal approximation behind it is rough.
@@ -206,6 +208,7 @@ struct Place<'a> {
 fn counts_displays(filter: &Filter) -> bool {
     filter.class.is_none()
         && filter.band.is_none()
+        && filter.segments.is_empty()
         && !matches!(filter.dismissed, crate::store::Dismissed::Only)
 }
 
@@ -362,6 +365,7 @@ impl Totals {
             by_survey: stats(self.by_survey),
             weekly,
             waves: BTreeMap::new(),
+            segments: None,
             reasons,
         }
     }
@@ -388,6 +392,8 @@ pub struct Report {
     /// Per survey asked in waves: its latest waves (up to 12) that the
     /// report's period reaches, oldest first, each against the one before.
     pub waves: BTreeMap<String, Vec<WaveStats>>,
+    /// The breakdown asked for with `by=prop:KEY|trait:KEY`; `null` without.
+    pub segments: Option<Segments>,
     /// Per band: how often each reason was chosen, most first.
     pub reasons: BTreeMap<String, BandReasons>,
     /// The team's follow-up of the answers of the period (the inbox): time
@@ -438,6 +444,10 @@ pub async fn report(
     filter: &Filter,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Report, StoreError> {
+    // Props and traits are in no rollup: a filter on them reads the rows.
+    if !filter.segments.is_empty() {
+        return report_by_rows(store, site, filter, tz).await;
+    }
     let totals = rollups::totals(store, &site.key, filter, tz).await?;
     let mut other = BTreeMap::new();
     for band in totals.reasons.keys() {

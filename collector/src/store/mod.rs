@@ -97,6 +97,8 @@ pub struct NewAnswer {
     pub user_verified: Option<bool>,
     /// JSON object text.
     pub props: String,
+    /// The kept traits, JSON object text; `None` for none.
+    pub traits: Option<String>,
     pub first_survey: Option<bool>,
     pub follow_up: Option<&'static str>,
     pub open_text: Option<String>,
@@ -165,6 +167,59 @@ pub struct Filter {
     pub class: Option<String>,
     pub band: Option<String>,
     pub dismissed: Dismissed,
+    /// Answers whose props or kept traits have these values, all of them.
+    pub segments: Vec<Segment>,
+}
+
+/// Answers whose prop (or kept trait) `key` has `value`: a text as it is,
+/// a number or a boolean as JSON writes it (`24.0`, `true`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub of: SegmentOf,
+    pub key: String,
+    pub value: String,
+}
+
+/// Where a segment's key is looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentOf {
+    Prop,
+    Trait,
+}
+
+impl SegmentOf {
+    pub fn name(self) -> &'static str {
+        match self {
+            SegmentOf::Prop => "prop",
+            SegmentOf::Trait => "trait",
+        }
+    }
+}
+
+/// The segments of a filter as [`Store::answers`] binds them: a JSON list of
+/// `[of, key as the backend looks it up, the value as JSON text, the value]`,
+/// or `None` for none.
+fn segments_param(backend: Backend, segments: &[Segment]) -> Option<String> {
+    if segments.is_empty() {
+        return None;
+    }
+    let list: Vec<serde_json::Value> = segments
+        .iter()
+        .map(|s| {
+            // Keys are ids (letters, digits, '-', '_'): safe in a JSON path.
+            let key = match backend {
+                Backend::Sqlite => format!("$.\"{}\"", s.key),
+                Backend::Postgres => s.key.clone(),
+            };
+            serde_json::json!([
+                s.of.name(),
+                key,
+                serde_json::Value::String(s.value.clone()).to_string(),
+                s.value
+            ])
+        })
+        .collect();
+    Some(serde_json::Value::Array(list).to_string())
 }
 
 /// Whether answers dismissed in the inbox (spam, tests) are read.
@@ -211,6 +266,8 @@ pub struct AnswerRow {
     pub respondent: String,
     pub user_id: Option<String>,
     pub props: String,
+    /// The kept traits (JSON object text), `None` for none.
+    pub traits: Option<String>,
     pub user_verified: Option<bool>,
     /// The inbox's: workflow status, owner (an email), tags, when resolved.
     pub status: String,
@@ -439,6 +496,7 @@ impl Store {
             .bind(filter.step.clone())
             .bind(filter.class.clone())
             .bind(filter.band.clone())
+            .bind(segments_param(self.backend, &filter.segments))
             .fetch(&self.pool)
             .map(|row| row.map(|r| to_row(&r)).map_err(StoreError::from))
     }
@@ -494,16 +552,34 @@ fn answers_sql(backend: Backend, dismissed: Dismissed) -> &'static str {
             Dismissed::Include => "",
             Dismissed::Only => "AND a.status = 'dismissed'",
         };
+        // Every segment of $8 holds: none whose value differs (or is missing).
+        let segments = match backend {
+            Backend::Sqlite => {
+                "AND ($8 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each($8) c
+                    WHERE (CASE c.value ->> 0 WHEN 'trait' THEN a.traits ELSE a.props END)
+                        -> (c.value ->> 1) IS NULL
+                       OR (CASE c.value ->> 0 WHEN 'trait' THEN a.traits ELSE a.props END)
+                        -> (c.value ->> 1) NOT IN (c.value ->> 2, c.value ->> 3)))"
+            }
+            Backend::Postgres => {
+                "AND ($8 IS NULL OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements(CAST($8 AS JSONB)) c
+                    WHERE CAST(CASE c ->> 0 WHEN 'trait' THEN a.traits ELSE a.props END AS JSONB)
+                        -> (c ->> 1) IS NULL
+                       OR CAST(CAST(CASE c ->> 0 WHEN 'trait' THEN a.traits ELSE a.props END
+                        AS JSONB) -> (c ->> 1) AS TEXT) NOT IN (c ->> 2, c ->> 3)))"
+            }
+        };
         format!(
             "SELECT a.id, a.created_at, a.updated_at, a.site, a.survey, a.step, a.page, a.locale,
                 a.score, a.class, a.band, a.first_survey, a.follow_up, a.reason_ids,
                 a.reason_texts, a.other_text, a.open_text, a.respondent, a.user_id, a.props,
-                a.user_verified, a.status, {owner} AS owner, {tags} AS tags, a.resolved_at
+                a.traits, a.user_verified, a.status, {owner} AS owner, {tags} AS tags, a.resolved_at
              FROM answers a
              WHERE a.site = $1
                AND ($2 IS NULL OR a.created_at >= $2) AND ($3 IS NULL OR a.created_at < $3)
                AND ($4 IS NULL OR a.survey = $4) AND ($5 IS NULL OR a.step = $5)
                AND ($6 IS NULL OR a.class = $6) AND ($7 IS NULL OR a.band = $7) {dismissed}
+               {segments}
              ORDER BY a.created_at, a.id",
             owner = inbox::OWNER_EMAIL,
             tags = inbox::tags_column(backend),
@@ -546,6 +622,7 @@ fn to_row(r: &AnyRow) -> AnswerRow {
         respondent: r.get("respondent"),
         user_id: r.get("user_id"),
         props: r.get("props"),
+        traits: r.get("traits"),
         user_verified: r.get::<Option<i64>, _>("user_verified").map(|b| b != 0),
         status: r.get("status"),
         owner: r.get("owner"),

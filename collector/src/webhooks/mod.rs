@@ -467,6 +467,7 @@ mod tests {
             user_id: Some("u-42".into()),
             user_verified: None,
             props: r#"{"plan":"pro"}"#.into(),
+            traits: None,
             first_survey: Some(false),
             follow_up: complete.then_some("closed"),
             open_text: None,

@@ -57,6 +57,7 @@ async fn history(stack: &Stack) -> u64 {
                 user_id: None,
                 user_verified: None,
                 props: "{}".into(),
+                traits: None,
                 first_survey: Some(false),
                 follow_up: Some("closed"),
                 open_text: None,

@@ -1,8 +1,10 @@
 //! The NPS programme in a real browser: the card's displays reach the
-//! report's response and dismissal rates.
+//! report's response and dismissal rates; the dashboard's segment table.
 
+use fantoccini::Locator;
 use pulso_e2e::{
-    Stack, TOKEN, card, choose_score, click_when_there, eventually, in_card, send, with_browser,
+    Stack, TOKEN, card, choose_score, click_when_there, eventually, in_card, no_violations,
+    page_html, save_doc_image, send, sign_in, text_when, with_browser, with_browser_in,
 };
 use serde_json::Value;
 
@@ -69,4 +71,105 @@ async fn a_dismissed_card_counts_in_the_dismissal_rate() {
     assert_eq!(o["dismissal_rate"], 0.5);
     let step = &report(&stack.collector).await["by_step"]["checkout_done"];
     assert_eq!(step["displays"], 2, "{step}");
+}
+
+const PASSWORD: &str = "juniper-anvil-lotus-7";
+
+/// The dashboard's segment table, in English and Spanish, by a signed-in
+/// analyst who picks the breakdown in the filter form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_breaks_the_nps_down_by_a_kept_trait() {
+    let stack = Stack::start_edited(|text| {
+        text.replace(
+            "[sites.shop]",
+            "[server.limits]\nper_ip_burst = 1000\n\n[sites.shop]\nkeep_traits = [\"plan\"]",
+        )
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let mut n = 0;
+    for (plan, scores) in [
+        ("team", [10, 9, 9, 10, 8, 9, 10, 7]),
+        ("pro", [9, 8, 7, 10, 6, 9, 8, 9]),
+        ("free", [3, 6, 8, 2, 9, 5, 7, 4]),
+    ] {
+        for _ in 0..5 {
+            for score in scores {
+                n += 1;
+                let answer = serde_json::json!({
+                    "id": format!("5d0c1f9e-2b3a-4c5d-8e6f-{n:012x}"), "rev": 1, "site": "shop",
+                    "survey": "checkout_nps", "respondent": format!("r-{n}"), "score": score,
+                    "locale": "en", "traits": {"plan": plan},
+                });
+                let response = http
+                    .post(format!("{}/v1/responses", stack.collector))
+                    .json(&answer)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+            }
+        }
+    }
+    stack.pulso_user(
+        &[
+            "add",
+            "--email",
+            "ana@shop.test",
+            "--name",
+            "Ana",
+            "--site",
+            "shop",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    for (languages, heading, free) in [
+        ("en-US,en", "NPS by segment", "free"),
+        ("es-ES,es", "NPS por segmento", "free"),
+    ] {
+        let collector = stack.collector.clone();
+        with_browser_in(languages, move |client| async move {
+            client.set_window_size(1000, 1900).await.unwrap();
+            sign_in(&client, &collector, "ana@shop.test", PASSWORD).await;
+            client
+                .goto(&format!("{collector}/dashboard/shop"))
+                .await
+                .unwrap();
+            // The breakdown is chosen in the form, as an analyst does.
+            client
+                .find(Locator::Css("select[name=by] option[value='trait:plan']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            client
+                .find(Locator::Css("form.filters button"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let table = text_when(&client, "table.segments", |t| t.contains(free)).await;
+            let html = page_html(&client).await;
+            assert!(html.contains(heading), "{heading}");
+            // free: 1 promoter, 2 passives, 5 detractors per 8: NPS −50,
+            // far below the rest: significant.
+            let row = table.lines().find(|l| l.starts_with("free")).unwrap();
+            assert!(row.starts_with("free 40 -50 ±"), "{row}");
+            assert!(
+                row.ends_with("(significant)") || row.ends_with("(significativo)"),
+                "{row}"
+            );
+            no_violations(&client, "the segment table").await;
+            if languages.starts_with("en") {
+                let png = client.screenshot().await.unwrap();
+                save_doc_image("segments.png", &png);
+            }
+        })
+        .await;
+    }
 }

@@ -90,7 +90,7 @@ fn finish(
 
 /// The columns an upsert writes, in the order of the elements of each row
 /// array in the batch's JSON parameter.
-const COLUMNS: [(&str, Kind); 23] = [
+const COLUMNS: [(&str, Kind); 24] = [
     ("id", Kind::Text),
     ("rev", Kind::Int),
     ("site", Kind::Text),
@@ -114,6 +114,7 @@ const COLUMNS: [(&str, Kind); 23] = [
     ("other_text", Kind::Text),
     ("user_verified", Kind::Int),
     ("owner_id", Kind::OwnerEmail),
+    ("traits", Kind::Text),
 ];
 
 /// The columns of an outbox event, likewise.
@@ -224,6 +225,7 @@ impl Statements {
                 rev = excluded.rev, score = excluded.score, class = excluded.class,
                 band = excluded.band, step = excluded.step, page = excluded.page,
                 locale = excluded.locale, user_id = excluded.user_id, props = excluded.props,
+                traits = excluded.traits,
                 user_verified = excluded.user_verified,
                 follow_up = excluded.follow_up, open_text = excluded.open_text,
                 first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
@@ -310,6 +312,7 @@ fn answer_row(a: &NewAnswer) -> [Value<'_>; COLUMNS.len()] {
         text(&a.other_text),
         Int(a.user_verified.map(i64::from)),
         text(&a.owner),
+        text(&a.traits),
     ]
 }
 
@@ -472,6 +475,7 @@ mod tests {
             user_id: None,
             user_verified: None,
             props: "{}".into(),
+            traits: None,
             first_survey: Some(true),
             follow_up: None,
             open_text: None,
@@ -495,7 +499,7 @@ mod tests {
         assert_eq!(kinds(&event_row(&event)), declared(&EVENT_COLUMNS));
         assert_eq!(
             json_array([answer_row(&answer)]).unwrap(),
-            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null,null]]"#
+            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null,null,null]]"#
         );
     }
 }
