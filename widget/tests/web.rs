@@ -62,7 +62,10 @@ fn the_theme_becomes_custom_properties_a_corner_and_dark_mode() {
 #[wasm_bindgen_test]
 fn encodes_answers_as_the_collector_reads_them() {
     let ours = parse(&to_json(&examples::answer()));
-    assert_eq!(stringify(&ours), stringify(&parse(examples::ANSWER_JSON)));
+    // The traits are boot.js's to add (the card never has them).
+    let theirs = parse(examples::ANSWER_JSON);
+    js_sys::Reflect::delete_property(&theirs.clone().into(), &"traits".into()).unwrap();
+    assert_eq!(stringify(&ours), stringify(&theirs));
 }
 
 fn options(locales: &[&str]) -> JsValue {
