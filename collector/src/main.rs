@@ -28,6 +28,14 @@ enum Command {
         #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
         config: PathBuf,
     },
+    /// Have the running collector read its configuration again, once this
+    /// command has checked it (the same as sending it SIGHUP). The
+    /// collector's process id is in the pid file `serve` writes beside the
+    /// configuration (pulso.toml → pulso.pid).
+    Reload {
+        #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
+        config: PathBuf,
+    },
     /// Check a configuration file and exit.
     CheckConfig { file: PathBuf },
     /// Write a site's answers to standard output (or --output), the same bytes
@@ -55,6 +63,20 @@ enum Command {
         /// Required: what the command does.
         #[arg(long, required = true)]
         rebuild: bool,
+    },
+    /// A site's weekly digest: printed as text, or sent now (--send) to the
+    /// members who want it and the webhooks that listen.
+    Digest {
+        #[arg(long, default_value = "pulso.toml", env = "PULSO_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        site: String,
+        /// The ISO week, e.g. 2026-W48 (default: the latest week due).
+        #[arg(long)]
+        week: Option<String>,
+        /// Send it now (claimed or not): emails and webhook events.
+        #[arg(long)]
+        send: bool,
     },
     /// Manage people: add (the first owner too), list, remove, reset-password.
     User {
@@ -133,6 +155,61 @@ async fn run(command: Command) -> Result<(), Error> {
             println!("rollups rebuilt from {counted} answers");
             Ok(())
         }
+        Command::Digest {
+            config,
+            site,
+            week,
+            send,
+        } => {
+            let settings = config::load(&config)?;
+            let site = settings
+                .sites
+                .get(&site)
+                .ok_or_else(|| format!("no site `{site}` in {}", config.display()))?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            let period = match &week {
+                Some(week) => collector::digest::Period::parse_week(week)
+                    .ok_or_else(|| format!("--week: `{week}` is not a week (2026-W48)"))?,
+                None => {
+                    collector::digest::due(
+                        collector::digest::Kind::Weekly,
+                        site.digest,
+                        &site.time_zone,
+                        now,
+                    )
+                    .ok_or("no week is due yet")?
+                    .0
+                }
+            };
+            let store = Store::open(settings.database_url.expose()).await?;
+            if send {
+                let sent = collector::digest::send_now(&settings, &store, site, period).await?;
+                store.close().await;
+                println!(
+                    "digest {} of {}: emailed to {} member(s), {} webhook event(s) queued",
+                    period.label(),
+                    site.key,
+                    sent.emails.len(),
+                    sent.events
+                );
+                if !sent.failed.is_empty() {
+                    return Err(format!("not sent: {}", sent.failed.join("; ")).into());
+                }
+                return Ok(());
+            }
+            let digest =
+                collector::digest::build(&store, site, period, &settings.link_base, now).await?;
+            store.close().await;
+            let lang = site
+                .surveys
+                .first()
+                .map_or("en", |s| s.default_locale.as_str());
+            print!(
+                "{}",
+                collector::digest::render::text(collector::digest::render::words(lang), &digest)
+            );
+            Ok(())
+        }
         Command::Export {
             config,
             site,
@@ -202,11 +279,30 @@ async fn run(command: Command) -> Result<(), Error> {
             println!("{}", done?);
             Ok(())
         }
-        Command::Serve { config } => serve(config::load(&config)?).await,
+        Command::Serve { config } => serve(config::load(&config)?, config).await,
+        Command::Reload { config } => {
+            config::load(&config)?;
+            let pid_file = config.with_extension("pid");
+            let pid = std::fs::read_to_string(&pid_file)
+                .map_err(|e| format!("{}: {e} (is the collector running?)", pid_file.display()))?;
+            let pid = pid.trim();
+            if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{}: `{pid}` is no process id", pid_file.display()).into());
+            }
+            let signalled = std::process::Command::new("kill")
+                .args(["-HUP", pid])
+                .status()
+                .map_err(|e| format!("cannot run kill: {e}"))?;
+            if !signalled.success() {
+                return Err(format!("no collector with process id {pid} to reload").into());
+            }
+            println!("{} checked; collector {pid} reloads it", config.display());
+            Ok(())
+        }
     }
 }
 
-async fn serve(mut settings: Settings) -> Result<(), Error> {
+async fn serve(mut settings: Settings, config: PathBuf) -> Result<(), Error> {
     // Logged before opening, so a database that does not answer is named (its
     // password never is).
     tracing::info!(
@@ -236,10 +332,21 @@ async fn serve(mut settings: Settings) -> Result<(), Error> {
     }
     println!("pulso listening on http://{addr}");
     std::io::stdout().flush()?;
+    let link_base = settings.link_base.clone();
     let state = AppState::new(settings, store.clone());
     let metrics =
         metrics.map(|listener| tokio::spawn(collector::serve_metrics(listener, state.clone())));
-    collector::serve(listener, state, shutdown_signal()).await?;
+    // `pulso reload` finds the process here.
+    let pid_file = config.with_extension("pid");
+    if let Err(error) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
+        tracing::warn!(file = %pid_file.display(), %error, "cannot write the pid file; pulso reload will not find this collector");
+    }
+    let (reload, reloads) = tokio::sync::mpsc::channel(1);
+    let running = state.settings().clone();
+    let watcher = tokio::spawn(reload_on_hangup(config, running, link_base, reload));
+    collector::serve_reloading(listener, state, shutdown_signal(), reloads).await?;
+    watcher.abort();
+    let _ = std::fs::remove_file(&pid_file);
     if let Some(metrics) = metrics {
         metrics.abort();
     }
@@ -249,6 +356,75 @@ async fn serve(mut settings: Settings) -> Result<(), Error> {
 }
 
 /// Ctrl-C or SIGTERM.
+/// On every SIGHUP, the configuration file read and checked again: a good
+/// one goes to `reload` (what only a restart can change — the address, the
+/// database, the metrics address, the server's limits and timeouts — kept as
+/// it runs, with a warning); a bad one is logged with its file, line and
+/// field, and the running configuration stays.
+async fn reload_on_hangup(
+    path: PathBuf,
+    running: Settings,
+    link_base: String,
+    reload: tokio::sync::mpsc::Sender<Settings>,
+) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let mut next = match config::load(&path) {
+                Ok(next) => next,
+                Err(error) => {
+                    tracing::error!(%error, "configuration not reloaded: the running one stays");
+                    continue;
+                }
+            };
+            let kept = restart_only(&running, &mut next);
+            if !kept.is_empty() {
+                tracing::warn!(
+                    settings = kept.join(", "),
+                    "changed in the file, but only a restart applies them"
+                );
+            }
+            if next.public_url.is_none() {
+                next.set_link_base(&link_base);
+            }
+            if reload.send(next).await.is_err() {
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, running, link_base, reload);
+    }
+}
+
+/// Puts back in `next` what only a restart changes; their names.
+fn restart_only(running: &Settings, next: &mut Settings) -> Vec<&'static str> {
+    let mut kept = Vec::new();
+    if next.listen != running.listen {
+        next.listen.clone_from(&running.listen);
+        kept.push("server.listen");
+    }
+    if next.database_url != running.database_url {
+        next.database_url = running.database_url.clone();
+        kept.push("server.database_url");
+    }
+    if next.metrics_listen != running.metrics_listen {
+        next.metrics_listen.clone_from(&running.metrics_listen);
+        kept.push("server.metrics_listen");
+    }
+    if next.http != running.http {
+        next.http = running.http.clone();
+        kept.push("server (timeouts, connections)");
+    }
+    kept
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -37,6 +37,25 @@ pub async fn run(
     http: &Http,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_swappable(
+        listener,
+        Arc::new(arc_swap::ArcSwap::from_pointee(app)),
+        http,
+        shutdown,
+    )
+    .await
+}
+
+/// [`run`] with the router in `apps`, read afresh for every request: a
+/// configuration reloaded (another router stored there) serves the next
+/// request, on open connections too, while requests in flight finish on
+/// the one they started with.
+pub async fn run_swappable(
+    listener: TcpListener,
+    apps: Arc<arc_swap::ArcSwap<Router>>,
+    http: &Http,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -66,11 +85,11 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let router = app.clone();
+        let apps = apps.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             // Peer addresses feed the per-IP rate limit.
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request)
+            Router::clone(&apps.load()).oneshot(request)
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

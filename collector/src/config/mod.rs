@@ -41,6 +41,35 @@ pub struct Settings {
     /// without it, it is not served there.
     pub metrics_token: Option<Secret>,
     pub sites: BTreeMap<String, Site>,
+    /// Where people reach the collector, for links in emails: `public_url`,
+    /// or the address it listens on.
+    pub link_base: String,
+    /// Where the digest's emails go out (`[server.smtp]`); none: no email.
+    pub smtp: Option<Smtp>,
+}
+
+/// `[server.smtp]`, with its credentials from `PULSO_SMTP_USERNAME` and
+/// `PULSO_SMTP_PASSWORD`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// `Pulso <pulso@example.com>`.
+    pub from: String,
+    pub username: Option<Secret>,
+    pub password: Option<Secret>,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain, then STARTTLS (port 587): required, never skipped.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Clear text, to a relay on this machine only.
+    None,
 }
 
 /// How the server treats connections and requests (`[server]`).
@@ -144,6 +173,8 @@ pub struct Site {
     /// The traits of `identify` kept with answers (`keep_traits`): nothing
     /// else of them is stored.
     pub keep_traits: Vec<String>,
+    /// When its weekly digest goes out (`[sites.KEY.digest]`).
+    pub digest: crate::digest::Schedule,
 }
 
 impl Site {
@@ -338,6 +369,7 @@ impl Settings {
     /// checks then hold requests to the `Host` they came to.
     pub fn set_link_base(&mut self, url: &str) {
         let url = url.trim_end_matches('/');
+        self.link_base = url.to_owned();
         for site in self.sites.values_mut() {
             for hook in &mut site.webhooks {
                 Arc::make_mut(hook).dashboard_url = format!("{url}/dashboard/{}", site.key);
@@ -412,6 +444,15 @@ pub fn apply_env(
     }
     if let Some(v) = secret("PULSO_METRICS_TOKEN")? {
         settings.metrics_token = Some(v);
+    }
+    if let Some(smtp) = &mut settings.smtp {
+        // A user name is no secret, but it travels with the password.
+        smtp.username = var("PULSO_SMTP_USERNAME")
+            .filter(|v| !v.is_empty())
+            .map(Secret::new);
+        smtp.password = var("PULSO_SMTP_PASSWORD")
+            .filter(|v| !v.is_empty())
+            .map(Secret::new);
     }
     if let Some(v) = var("PULSO_ASSETS_DIR") {
         settings.assets_dir = v.into();

@@ -105,6 +105,29 @@ struct RawServer {
     metrics_listen: Option<String>,
     metrics_token: Option<String>,
     limits: Option<RawLimits>,
+    smtp: Option<RawSmtp>,
+}
+
+/// `[server.smtp]`: where the digest's emails go out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    /// `starttls` (default), `tls` or `none` (a relay on this machine).
+    security: Option<String>,
+    from: String,
+}
+
+/// `[sites.KEY.digest]`: when the weekly digest goes out, in the site's
+/// time zone.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDigest {
+    /// `monday` (default) … `sunday`.
+    day: Option<String>,
+    /// 0–23, default 9.
+    hour: Option<i8>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +153,8 @@ struct RawSite {
     /// The traits of `identify` stored with answers, for segments.
     #[serde(default)]
     keep_traits: Vec<String>,
+    #[serde(default)]
+    digest: RawDigest,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +179,9 @@ struct RawWebhook {
     give_up_after: Option<String>,
     #[serde(default)]
     inbox_events: Vec<String>,
+    /// `digest.weekly`, `nps.dropped`: none unless listed.
+    #[serde(default)]
+    programme_events: Vec<String>,
 }
 
 /// Parses and checks the text of a config file; `file` is only used in errors.
@@ -263,6 +291,15 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 format!("at most {} traits", survey::MAX_PROPS),
             ));
         }
+        let digest = digest_schedule(&raw_site.digest).map_err(|(name, message)| {
+            let path = [
+                PathSeg::Key("sites".into()),
+                PathSeg::Key(key.clone()),
+                PathSeg::Key("digest".into()),
+                PathSeg::Key(name.into()),
+            ];
+            error(offset_of(text, &path), dotted(&path), message)
+        })?;
         let mut waves = BTreeMap::new();
         for (index, survey) in surveys.iter().enumerate() {
             let Some(raw_waves) = &survey.waves else {
@@ -363,6 +400,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 time_zone,
                 waves,
                 keep_traits: raw_site.keep_traits,
+                digest,
             },
         );
     }
@@ -461,7 +499,26 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
         }
         t => t.map(Secret::new),
     };
+    let smtp = match raw.server.smtp {
+        None => None,
+        Some(raw_smtp) => Some(smtp(raw_smtp).map_err(|(name, message)| {
+            let path = [
+                PathSeg::Key("server".into()),
+                PathSeg::Key("smtp".into()),
+                PathSeg::Key(name.into()),
+            ];
+            error(
+                offset_of(text, &path),
+                format!("server.smtp.{name}"),
+                message,
+            )
+        })?),
+    };
     Ok(Settings {
+        link_base: public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}")),
+        smtp,
         listen,
         public_url,
         http,
@@ -541,6 +598,16 @@ fn webhook(
         return Err(("steps", format!("`{s}` is not a step name")));
     }
     if let Some(k) = raw
+        .programme_events
+        .iter()
+        .find(|k| !crate::digest::EVENTS.contains(&k.as_str()))
+    {
+        return Err((
+            "programme_events",
+            format!("`{k}` is none of {}", crate::digest::EVENTS.join(", ")),
+        ));
+    }
+    if let Some(k) = raw
         .inbox_events
         .iter()
         .find(|k| !webhooks::inbox::KINDS.contains(&k.as_str()))
@@ -572,6 +639,7 @@ fn webhook(
         steps: raw.steps,
         give_up_after,
         inbox_events: raw.inbox_events,
+        programme_events: raw.programme_events,
         dashboard_url: format!("{public_url}/dashboard/{site}"),
     })
 }
@@ -592,4 +660,73 @@ fn is_origin(s: &str) -> bool {
         && !rest.is_empty()
         && !rest.contains(['/', '?', '#', '@', ' '])
         && rest == rest.to_ascii_lowercase()
+}
+
+/// `[sites.KEY.digest]` checked.
+fn digest_schedule(raw: &RawDigest) -> Result<crate::digest::Schedule, (&'static str, String)> {
+    use jiff::civil::Weekday;
+    let day = match raw.day.as_deref().unwrap_or("monday") {
+        "monday" => Weekday::Monday,
+        "tuesday" => Weekday::Tuesday,
+        "wednesday" => Weekday::Wednesday,
+        "thursday" => Weekday::Thursday,
+        "friday" => Weekday::Friday,
+        "saturday" => Weekday::Saturday,
+        "sunday" => Weekday::Sunday,
+        other => return Err(("day", format!("`{other}` is no day: monday … sunday"))),
+    };
+    let hour = raw.hour.unwrap_or(9);
+    if !(0..=23).contains(&hour) {
+        return Err(("hour", format!("{hour}: an hour of the day, 0 to 23")));
+    }
+    Ok(crate::digest::Schedule { day, hour })
+}
+
+/// `[server.smtp]` checked (its credentials come from the environment).
+fn smtp(raw: RawSmtp) -> Result<crate::config::Smtp, (&'static str, String)> {
+    use crate::config::SmtpSecurity;
+    let security = match raw.security.as_deref().unwrap_or("starttls") {
+        "starttls" => SmtpSecurity::StartTls,
+        "tls" => SmtpSecurity::Tls,
+        "none" => SmtpSecurity::None,
+        other => {
+            return Err((
+                "security",
+                format!("`{other}`: starttls, tls or none (a relay on this machine)"),
+            ));
+        }
+    };
+    if security == SmtpSecurity::None
+        && !matches!(raw.host.as_str(), "localhost" | "127.0.0.1" | "::1")
+    {
+        return Err((
+            "security",
+            "none sends in clear text: only to a relay on this machine (localhost)".into(),
+        ));
+    }
+    if raw.host.trim().is_empty() {
+        return Err(("host", "the SMTP server's name".into()));
+    }
+    if raw.from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err((
+            "from",
+            format!(
+                "`{}` is not an address (\"Pulso <pulso@example.com>\")",
+                raw.from
+            ),
+        ));
+    }
+    let port = raw.port.unwrap_or(match security {
+        SmtpSecurity::Tls => 465,
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::None => 25,
+    });
+    Ok(crate::config::Smtp {
+        host: raw.host,
+        port,
+        security,
+        from: raw.from,
+        username: None,
+        password: None,
+    })
 }

@@ -5,9 +5,10 @@
 mod programme;
 mod text;
 
+pub use text::fill;
+
 use std::fmt::Write;
 
-use text::fill;
 pub use text::{EN, ES, Words, for_lang};
 
 use crate::inbox::times::{ResponseTimes, human};
@@ -84,15 +85,19 @@ pub fn stylesheet() -> &'static str {
     STYLE
 }
 
-fn page(w: &Words, title: &str, body: &str) -> String {
+/// A whole page in `lang` around `body`, with the dashboard's stylesheet.
+pub fn document(lang: &str, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<link rel=\"stylesheet\" href=\"/dashboard.css\">\n</head>\n\
          <body>\n{body}\n</body>\n</html>\n",
         esc(title),
-        lang = w.lang,
     )
+}
+
+fn page(w: &Words, title: &str, body: &str) -> String {
+    document(w.lang, title, body)
 }
 
 /// What the person looking may do beyond reading, and the page's header.

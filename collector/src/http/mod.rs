@@ -49,15 +49,54 @@ struct Inner {
     client_configs: BTreeMap<String, (String, HeaderValue)>,
     /// Per site: the events its webhooks make of an answer's change.
     events: BTreeMap<String, EventMaker>,
-    per_site: limits::PerSite,
-    tokens: tokens::Tokens,
-    sign_ins: crate::people::SignIns,
-    reply_keys: crate::inbox::ReplyKeys,
+    // What outlives a reload of the configuration: the throttles, the
+    // replies' keys, the counters.
+    per_site: Arc<limits::PerSite>,
+    tokens: Arc<tokens::Tokens>,
+    sign_ins: Arc<crate::people::SignIns>,
+    reply_keys: Arc<crate::inbox::ReplyKeys>,
     metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(settings: Settings, store: Store) -> AppState {
+        let shared = (
+            Arc::new(limits::PerSite::new(&settings.limits)),
+            Arc::new(tokens::Tokens::new(&settings.limits)),
+            Arc::new(crate::people::SignIns::new(&settings.limits)),
+            Arc::default(),
+            Arc::default(),
+        );
+        AppState::with(settings, store, shared)
+    }
+
+    /// The state of a reloaded configuration: the same store, throttles,
+    /// replies' keys and counters; the sites, surveys and webhooks of
+    /// `settings`.
+    pub fn reloaded(&self, settings: Settings) -> AppState {
+        let i = &self.inner;
+        let shared = (
+            i.per_site.clone(),
+            i.tokens.clone(),
+            i.sign_ins.clone(),
+            i.reply_keys.clone(),
+            i.metrics.clone(),
+        );
+        AppState::with(settings, i.store.clone(), shared)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn with(
+        settings: Settings,
+        store: Store,
+        (per_site, tokens, sign_ins, reply_keys, metrics): (
+            Arc<limits::PerSite>,
+            Arc<tokens::Tokens>,
+            Arc<crate::people::SignIns>,
+            Arc<crate::inbox::ReplyKeys>,
+            Arc<Metrics>,
+        ),
+    ) -> AppState {
         let client_configs = settings
             .sites
             .iter()
@@ -78,15 +117,15 @@ impl AppState {
             .collect();
         AppState {
             inner: Arc::new(Inner {
-                per_site: limits::PerSite::new(&settings.limits),
-                tokens: tokens::Tokens::new(&settings.limits),
-                sign_ins: crate::people::SignIns::new(&settings.limits),
-                reply_keys: crate::inbox::ReplyKeys::default(),
+                per_site,
+                tokens,
+                sign_ins,
+                reply_keys,
                 events,
                 settings,
                 store,
                 client_configs,
-                metrics: Arc::default(),
+                metrics,
             }),
         }
     }
@@ -170,6 +209,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/dashboard/{site}", get(dashboard::show))
         .merge(crate::people::router())
         .merge(crate::inbox::router())
+        .merge(crate::digest::router())
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/readyz", get(readyz));

@@ -67,11 +67,12 @@ async fn account_page(
     said: Said<'_>,
 ) -> Response {
     let store = state.store();
-    let (tokens, sessions) = match (
+    let (tokens, sessions, digest) = match (
         store.tokens_of(person.user.id).await,
         store.sessions_of(person.user.id, now_millis()).await,
+        store.digest_cadence(person.user.id).await,
     ) {
-        (Ok(tokens), Ok(sessions)) => (tokens, sessions),
+        (Ok(tokens), Ok(sessions), Ok(digest)) => (tokens, sessions, digest),
         _ => return web::unavailable(t, Some(person)),
     };
     let sites: Vec<String> = sites_of(state, person)
@@ -85,6 +86,7 @@ async fn account_page(
         new_token: said.new_token,
         notice: said.notice,
         error: said.error,
+        digest,
     };
     page(status, pages::account(t, person, &view))
 }
@@ -105,6 +107,7 @@ pub async fn account(
         "password" => Some(t.password_changed),
         "revoked" => Some(t.token_revoked),
         "ended" => Some(t.sessions_ended),
+        "digest" => Some(t.digest_saved),
         _ => None,
     };
     let said = Said {
@@ -351,6 +354,37 @@ pub async fn end_other_sessions(
         .await
     {
         Ok(_) => see_other("/account?done=ended"),
+        Err(_) => web::unavailable(t, Some(person)),
+    }
+}
+
+/// `POST /account/digest`: how often the digest comes by email.
+pub async fn set_digest(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let t = text::for_request(&headers);
+    let (person, _) = match in_browser(&caller, t, &uri) {
+        Ok(found) => found,
+        Err(response) => return *response,
+    };
+    let form = FormData::parse(&body);
+    let Some(cadence) = crate::store::Cadence::parse(form.get("digest")) else {
+        let said = Said {
+            error: Some(t.digest_legend),
+            ..Said::default()
+        };
+        return account_page(&state, t, person, StatusCode::UNPROCESSABLE_ENTITY, said).await;
+    };
+    match state
+        .store()
+        .set_digest_cadence(person.user.id, cadence)
+        .await
+    {
+        Ok(()) => see_other("/account?done=digest"),
         Err(_) => web::unavailable(t, Some(person)),
     }
 }

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/account/sessions/end", post(account::end_other_sessions))
+        .route("/account/digest", post(account::set_digest))
         .route(
             "/dashboard/{site}/members",
             get(members::list).post(members::invite),

@@ -203,6 +203,8 @@ pub struct AccountView<'a> {
     pub new_token: Option<&'a str>,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// How often the person wants the digest by email.
+    pub digest: crate::store::Cadence,
 }
 
 pub fn account(t: &Text, person: &Person, view: &AccountView) -> String {
@@ -333,6 +335,30 @@ pub fn account(t: &Text, person: &Person, view: &AccountView) -> String {
         "</tbody></table><form method=\"post\" action=\"/account/sessions/end\">\
          <button type=\"submit\">{}</button></form>",
         t.sign_out_others
+    );
+    use crate::store::Cadence;
+    let choices: String = [
+        (Cadence::Weekly, t.digest_weekly),
+        (Cadence::Daily, t.digest_daily),
+        (Cadence::Never, t.digest_never),
+    ]
+    .iter()
+    .map(|(c, label)| {
+        let checked = if *c == view.digest { " checked" } else { "" };
+        format!(
+            "<label><input type=\"radio\" name=\"digest\" value=\"{}\"{checked}> {label}</label>",
+            c.name()
+        )
+    })
+    .collect();
+    let _ = write!(
+        body,
+        "<h2 id=\"digest\">{title}</h2><form method=\"post\" action=\"/account/digest\" class=\"stack\">\
+         <fieldset><legend>{legend}</legend>{choices}</fieldset>\
+         <button type=\"submit\">{save}</button></form>",
+        title = t.digest_title,
+        legend = t.digest_legend,
+        save = t.digest_save,
     );
     layout(t, t.account, Some(person), &body)
 }

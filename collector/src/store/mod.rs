@@ -21,6 +21,7 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
+mod digests;
 mod displays;
 mod inbox;
 mod inbox_write;
@@ -30,6 +31,7 @@ mod privacy;
 mod rollup;
 mod write;
 
+pub use digests::{Cadence, Comment};
 pub use displays::{DisplayCount, NewDisplay, Recorded};
 pub use inbox::{
     ActivityLine, Cursor, Handled, InboxAnswer, InboxFilter, InboxRow, OwnerFilter, TagCount,

@@ -49,6 +49,9 @@ pub struct Webhook {
     /// `answer.assigned`, `answer.tags_changed`, `answer.overdue`,
     /// `reply.created`); none unless listed.
     pub inbox_events: Vec<String>,
+    /// The programme's events it hears (`digest.weekly`, `nps.dropped`);
+    /// none unless listed.
+    pub programme_events: Vec<String>,
     /// The site's dashboard, linked from Slack messages.
     pub dashboard_url: String,
 }
@@ -351,7 +354,7 @@ pub async fn statuses(
 }
 
 /// Slack's three control characters in message text.
-pub(crate) fn slack_escape(text: &str) -> String {
+pub fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -447,6 +450,7 @@ mod tests {
             steps: vec![],
             give_up_after: DEFAULT_GIVE_UP_AFTER,
             inbox_events: Vec::new(),
+            programme_events: Vec::new(),
             dashboard_url: "https://pulso.example/dashboard/shop".into(),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod inbox;
+pub mod smtp;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -169,6 +169,29 @@ async fn the_dashboard_breaks_the_nps_down_by_a_kept_trait() {
                 let png = client.screenshot().await.unwrap();
                 save_doc_image("segments.png", &png);
             }
+            // This week's digest as its printable page.
+            let today = jiff::Timestamp::now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date();
+            let week = collector::digest::Period::week_of(today).label();
+            client
+                .goto(&format!("{collector}/dashboard/shop/weekly?week={week}"))
+                .await
+                .unwrap();
+            let heading = text_when(&client, "h1", |t| t.contains(&week)).await;
+            let html = page_html(&client).await;
+            let (named, says) = if languages.starts_with("en") {
+                ("week", "from 120 answers")
+            } else {
+                ("semana", "de 120 respuestas")
+            };
+            assert!(heading.contains(named), "{heading}");
+            assert!(html.contains(says), "{html}");
+            no_violations(&client, "the weekly digest's page").await;
+            if languages.starts_with("en") {
+                let png = client.screenshot().await.unwrap();
+                save_doc_image("weekly.png", &png);
+            }
         })
         .await;
     }
