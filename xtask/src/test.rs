@@ -148,6 +148,10 @@ pub fn run() -> Result {
                     "store",
                     "--test",
                     "rollups",
+                    "--test",
+                    "programme",
+                    "--test",
+                    "digest",
                 ])
                 .env("PULSO_TEST_POSTGRES", &postgres.url),
         ),
