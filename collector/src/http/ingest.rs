@@ -34,21 +34,7 @@ pub async fn post_response(
         ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
     })?;
     let answer = decode_answer(&body)?;
-    let site = state
-        .site(&answer.site)
-        .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
-    // A browser always names the page's origin; it must be one of the site's own.
-    // Clients without an Origin (servers, curl) are not browsers and pass.
-    if let Some(origin) = headers.get(header::ORIGIN)
-        && !origin.to_str().is_ok_and(|o| site.allows_origin(o))
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "origin_not_allowed",
-            "this origin may not post answers for this site",
-        )
-        .field("origin"));
-    }
+    let site = posting_site(&state, &answer.site, &headers)?;
     let (mut record, dropped) = prepare(site, answer)?;
     record.events = state.events_of(&site.key);
     // The site's quota pays for answers that can be stored only: forged and
@@ -84,6 +70,31 @@ pub async fn post_response(
         }
         Err(e) => Err(ApiError::unavailable(e)),
     }
+}
+
+/// The site a browser posts to (an answer, a display): known, and the
+/// page's origin one of its own. A browser always names the page's
+/// origin; clients without an Origin (servers, curl) are not browsers and
+/// pass.
+pub fn posting_site<'a>(
+    state: &'a AppState,
+    key: &str,
+    headers: &HeaderMap,
+) -> Result<&'a Site, ApiError> {
+    let site = state
+        .site(key)
+        .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| site.allows_origin(o))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this origin may not post for this site",
+        )
+        .field("origin"));
+    }
+    Ok(site)
 }
 
 /// The body as an answer: strict JSON (the props excepted: whatever a page

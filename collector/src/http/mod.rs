@@ -26,7 +26,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
-pub use ingest::{check_content_type as check_json, clean_text, decode, decode_answer, prepare};
+pub use ingest::{
+    check_content_type as check_json, clean_text, decode, decode_answer, posting_site, prepare,
+};
 pub use limits::client_key;
 
 use crate::config::{Settings, Site};

@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -125,19 +125,7 @@ pub async fn post_display(
         ApiError::new(rejection.status(), "body_unreadable", rejection.body_text()).field("body")
     })?;
     let post: DisplayPost = decode(&body)?;
-    let site = state
-        .site(&post.site)
-        .ok_or_else(|| ApiError::unprocessable("site", "unknown_site", "no such site"))?;
-    if let Some(origin) = headers.get(header::ORIGIN)
-        && !origin.to_str().is_ok_and(|o| site.allows_origin(o))
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "origin_not_allowed",
-            "this origin may not post displays for this site",
-        )
-        .field("origin"));
-    }
+    let site = crate::http::posting_site(&state, &post.site, &headers)?;
     let display = prepare(post, site, jiff::Timestamp::now().as_millisecond())?;
     let id = display.id.clone();
     match state.store().record_display(display).await {

@@ -64,7 +64,7 @@ pub fn change(now: &Tally, before: &Tally) -> Option<Change> {
 }
 
 fn round1(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
+    super::round(value, 1)
 }
 
 #[cfg(test)]
