@@ -28,14 +28,8 @@ CREATE TABLE display_hours (
 CREATE TABLE display_days (LIKE display_hours INCLUDING ALL);
 
 -- A statement's changes summed per key and applied in key order, as the
--- answers' rollups are (two collectors never deadlock); the day rollups
--- only for folded days, after the fold's advisory lock, taken shared.
-CREATE FUNCTION pulso_display_apply(changes JSONB) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    folded BIGINT;
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(7210);
-    SELECT day INTO folded FROM rollup_folded;
+-- answers' rollups are (two collectors never deadlock), hours and days.
+CREATE FUNCTION pulso_display_apply(changes JSONB) RETURNS void LANGUAGE sql AS $$
     INSERT INTO display_hours AS r
     SELECT c->>'site', CAST(c->>'at' AS BIGINT) / 3600000, c->>'survey', c->>'step',
         SUM(CAST(c->>'shown' AS BIGINT)), SUM(CAST(c->>'dismissed' AS BIGINT))
@@ -45,12 +39,10 @@ BEGIN
     INSERT INTO display_days AS r
     SELECT c->>'site', CAST(c->>'at' AS BIGINT) / 86400000, c->>'survey', c->>'step',
         SUM(CAST(c->>'shown' AS BIGINT)), SUM(CAST(c->>'dismissed' AS BIGINT))
-    FROM jsonb_array_elements(changes) c
-    WHERE CAST(c->>'at' AS BIGINT) / 86400000 < folded
-    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    FROM jsonb_array_elements(changes) c GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
     ON CONFLICT (site, period, survey, step)
     DO UPDATE SET shown = r.shown + excluded.shown, dismissed = r.dismissed + excluded.dismissed;
-END $$;
+$$;
 
 CREATE FUNCTION pulso_display_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -130,5 +122,4 @@ INSERT INTO reason_hours SELECT site, created_at / 3600000, survey, COALESCE(ste
     WHERE follow_up = 'open' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 INSERT INTO reason_days SELECT site, created_at / 86400000, survey, COALESCE(step, ''), band,
     class, CASE WHEN status = 'dismissed' THEN 1 ELSE 0 END, '~open', COUNT(*) FROM answers
-    WHERE follow_up = 'open' AND created_at / 86400000 < (SELECT day FROM rollup_folded)
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    WHERE follow_up = 'open' GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;

@@ -268,20 +268,24 @@ impl Store {
 
     /// Folds the hours of the days before `before` (days since the epoch)
     /// that the day rollups do not hold yet into them, in one transaction;
-    /// returns how many days were folded. Writers of answers wait for it
-    /// (SQLite: its write lock; PostgreSQL: the advisory lock of the
-    /// rollups migration), so none is counted twice or lost.
+    /// returns how many days were folded. On SQLite writers wait for it (its
+    /// write lock), so none is counted twice or lost. On PostgreSQL the
+    /// triggers keep every day's rollups (see the fold migration): a fold
+    /// only moves the watermark.
     pub async fn fold_rollups(&self, before: i64) -> Result<i64, StoreError> {
         // Most runs find nothing to fold: they read, and write nothing.
-        if before <= self.folded_day().await? {
+        let folded = self.folded_day().await?;
+        if before <= folded {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT CAST(pg_advisory_xact_lock(7210) AS TEXT)")
-                .execute(&mut *tx)
+            sqlx::query("UPDATE rollup_folded SET day = $1 WHERE id = 1 AND day < $1")
+                .bind(before)
+                .execute(&self.pool)
                 .await?;
+            return Ok(before - folded);
         }
+        let mut tx = self.pool.begin().await?;
         // The first statement writes, so SQLite's write lock is taken
         // before anything is read.
         let folded: i64 =
@@ -330,21 +334,18 @@ impl Store {
                 sqlx::query("LOCK TABLE answers IN SHARE MODE")
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("SELECT CAST(pg_advisory_xact_lock(7210) AS TEXT)")
-                    .execute(&mut *tx)
-                    .await?;
             }
         }
         let dismissed = "CASE WHEN status = 'dismissed' THEN 1 ELSE 0 END";
         for unit in [Unit::Hour, Unit::Day] {
             let (scores, reasons) = unit.tables();
             let period = format!("created_at / {}", unit.millis());
-            // The day rollups hold the folded days alone.
-            let days = match unit {
-                Unit::Hour => "",
-                Unit::Day => {
+            // On SQLite the day rollups hold the folded days alone.
+            let days = match (unit, self.backend) {
+                (Unit::Day, Backend::Sqlite) => {
                     "AND created_at < (SELECT day FROM rollup_folded) * CAST(86400000 AS BIGINT)"
                 }
+                _ => "",
             };
             for statement in [
                 format!("DELETE FROM {scores}"),
@@ -371,10 +372,19 @@ impl Store {
             "DELETE FROM display_days",
             "INSERT INTO display_hours SELECT site, created_at / 3600000, survey,
                 COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays GROUP BY 1, 2, 3, 4",
-            "INSERT INTO display_days SELECT site, created_at / 86400000, survey,
-                COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays
-             WHERE created_at < (SELECT day FROM rollup_folded) * CAST(86400000 AS BIGINT)
-             GROUP BY 1, 2, 3, 4",
+            match self.backend {
+                Backend::Sqlite => {
+                    "INSERT INTO display_days SELECT site, created_at / 86400000, survey,
+                        COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays
+                     WHERE created_at < (SELECT day FROM rollup_folded) * CAST(86400000 AS BIGINT)
+                     GROUP BY 1, 2, 3, 4"
+                }
+                Backend::Postgres => {
+                    "INSERT INTO display_days SELECT site, created_at / 86400000, survey,
+                        COALESCE(step, ''), COUNT(*), SUM(dismissed) FROM displays
+                     GROUP BY 1, 2, 3, 4"
+                }
+            },
         ] {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
