@@ -60,6 +60,7 @@ pub fn document(settings: &Settings) -> Value {
     inbox(&mut doc, settings);
     webhooks_query(&mut doc);
     answer(&mut doc, settings);
+    display(&mut doc, settings);
     doc["components"]["schemas"]["EraseRequest"] = json!({
         "description": "Whom to erase: exactly one of a user id and a respondent id.",
         "oneOf": [
@@ -115,6 +116,15 @@ fn filters(doc: &mut Value) {
                 }
                 Some("dismissed") => {
                     json!({"type": "string", "enum": ["", "exclude", "include", "only"]})
+                }
+                Some("prop" | "trait") => json!({"type": "string", "pattern":
+                    "^$|^[A-Za-z0-9_-]{1,100}:[^,]*(,[A-Za-z0-9_-]{1,100}:[^,]*)*$"}),
+                // A breakdown is the report's: an export takes none.
+                Some("by") if path.ends_with("/export") => {
+                    json!({"type": "string", "enum": [""]})
+                }
+                Some("by") => {
+                    json!({"type": "string", "pattern": "^$|^(prop|trait):[A-Za-z0-9_-]{1,100}$"})
                 }
                 _ => continue,
             };
@@ -300,6 +310,7 @@ fn answer(doc: &mut Value, settings: &Settings) {
     // refused (see the response's `dropped`).
     let described = |value: &Value| value["description"].clone();
     properties["props"] = json!({"description": described(&properties["props"])});
+    properties["traits"] = json!({"description": described(&properties["traits"])});
     for name in ["step", "page", "user_id", "user_hash"] {
         properties[name] =
             json!({"type": ["string", "null"], "description": described(&properties[name])});
@@ -346,4 +357,34 @@ fn answer(doc: &mut Value, settings: &Settings) {
         }
     }
     schema.insert("oneOf".into(), Value::Array(variants));
+}
+
+/// A display as `programme::displays::prepare` checks it: a UUID, a
+/// configured site's survey, `shown` with revision 1 or `dismissed` with 2;
+/// a step the survey does not list is dropped, never refused.
+fn display(doc: &mut Value, settings: &Settings) {
+    let mut variants = Vec::new();
+    for site in settings.sites.values() {
+        for survey in &site.surveys {
+            for (event, rev) in [("shown", 1), ("dismissed", 2)] {
+                variants.push(json!({
+                    "type": "object", "additionalProperties": false,
+                    "required": ["id", "rev", "site", "survey", "display"],
+                    "properties": {
+                        "id": {"type": "string", "pattern": UUID},
+                        "rev": {"const": rev},
+                        "site": {"const": site.key},
+                        "survey": {"const": survey.id},
+                        "step": {"type": ["string", "null"]},
+                        "display": {"const": event},
+                    },
+                }));
+            }
+        }
+    }
+    let described = doc["components"]["schemas"]["DisplayPost"]["description"].clone();
+    doc["components"]["schemas"]["DisplayPost"] = json!({
+        "description": described,
+        "oneOf": variants,
+    });
 }
