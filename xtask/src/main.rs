@@ -76,6 +76,11 @@ pub fn root() -> PathBuf {
 pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
+    // A CI run builds once from a clean clone: incremental caches would only
+    // take disk (several GB over the workspace's test binaries).
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
+        c.env("CARGO_INCREMENTAL", "0");
+    }
     c
 }
 

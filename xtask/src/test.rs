@@ -6,7 +6,13 @@ use crate::assets::{self, target_dir};
 use crate::tools::{self, WASM_TARGET};
 use crate::{Result, cargo, exec, root};
 
+/// Free disk a clean run needs for `target/` and the fuzz target, with
+/// room to spare: a CI run that ran out of disk failed every step after
+/// clippy with errors that named everything but the cause.
+const FULL_RUN_DISK: u64 = 20_000_000_000;
+
 pub fn run() -> Result {
+    tools::enough_disk(FULL_RUN_DISK)?;
     tools::wasm_target()?;
     let wasm_bindgen = tools::wasm_bindgen()?;
     let chromedriver = tools::chromium()?;

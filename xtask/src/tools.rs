@@ -266,3 +266,41 @@ pub fn chromium() -> Result<PathBuf> {
 pub fn chromium_binary() -> Option<PathBuf> {
     on_path("chromium").or_else(|| on_path("chromium-browser"))
 }
+
+/// Free bytes on the file system that holds `path` (its nearest existing
+/// ancestor), as `df` reports them; `None` if `df` cannot tell.
+pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let out = std::process::Command::new("df")
+        .args(["-Pk"])
+        .arg(existing)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    // `Filesystem 1024-blocks Used Available Capacity Mounted-on`, then one line.
+    let available: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(available * 1024)
+}
+
+/// Stops with a message naming the shortfall when the disk that holds
+/// `target/` has less than `needed` bytes free: a build that runs out of
+/// disk fails half-way, with errors that name every step but the cause.
+pub fn enough_disk(needed: u64) -> Result {
+    let target = crate::assets::target_dir();
+    match free_bytes(&target) {
+        Some(free) if free < needed => Err(format!(
+            "{} has {:.1} GB free; a full run needs about {:.0} GB (free some, or point \
+             CARGO_TARGET_DIR at a larger disk)",
+            target.display(),
+            free as f64 / 1e9,
+            needed as f64 / 1e9
+        )),
+        _ => Ok(()),
+    }
+}
