@@ -14,7 +14,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::store::{AnswerRow, Filter, Segment, SegmentOf, Store, StoreError};
 
 /// The export columns, in order. Never reorder or remove; add at the end.
-pub const COLUMNS: [&str; 26] = [
+pub const COLUMNS: [&str; 27] = [
     "id",
     "created_at",
     "updated_at",
@@ -41,6 +41,7 @@ pub const COLUMNS: [&str; 26] = [
     "tags",
     "resolved_at",
     "traits",
+    "cta",
 ];
 
 /// Rows are handed over in chunks of about this many bytes.
@@ -260,7 +261,15 @@ fn csv_record(r: &AnswerRow) -> [String; COLUMNS.len()] {
         r.tags.join(";"),
         r.resolved_at.map(rfc3339).unwrap_or_default(),
         r.traits.clone().unwrap_or_else(|| "{}".to_owned()),
+        cta(r).unwrap_or_default().to_owned(),
     ]
+}
+
+/// The thank-you's call to action as exported: `offered`, `clicked`, or
+/// nothing when none was offered.
+fn cta(r: &AnswerRow) -> Option<&'static str> {
+    r.cta
+        .map(|clicked| if clicked { "clicked" } else { "offered" })
 }
 
 /// A row of the JSON and NDJSON exports: the CSV's columns, in the same order,
@@ -299,6 +308,9 @@ pub struct JsonRow<'a> {
     /// The traits of `identify` the site keeps (`keep_traits`).
     #[schema(value_type = Object)]
     traits: &'a serde_json::value::RawValue,
+    /// The thank-you's call to action: `offered`, `clicked`, or `null` when
+    /// none was offered.
+    cta: Option<&'static str>,
 }
 
 impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
@@ -343,6 +355,7 @@ impl<'a> From<&'a AnswerRow> for JsonRow<'a> {
                 .as_deref()
                 .and_then(|t| serde_json::from_str(t).ok())
                 .unwrap_or(empty),
+            cta: cta(r),
         }
     }
 }

@@ -104,6 +104,10 @@ impl Tasks {
                 state.settings().clone(),
                 state.store().clone(),
             )),
+            tokio::spawn(programme::alerts::keep_watching(
+                state.settings().clone(),
+                state.store().clone(),
+            )),
         ])
     }
 

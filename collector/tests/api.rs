@@ -435,6 +435,7 @@ async fn exports_filter_by_time_survey_step_class_and_band() {
             props: "{}".into(),
             traits: None,
             first_survey: None,
+            cta: None,
             follow_up: None,
             open_text: None,
             reason_ids: None,

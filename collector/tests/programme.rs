@@ -468,3 +468,203 @@ async fn bad_segment_parameters_name_themselves() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["field"], "by");
 }
+
+/// The shop with a call to action for the happy band and, for the unhappy
+/// one, a thank-you that says when the team will be in touch.
+fn thanks_config(text: String) -> String {
+    text.replace(
+        "[sites.shop]\n",
+        "[server.limits]\nper_ip_burst = 1000\n\n[sites.shop]\n",
+    )
+    .replace(
+        "id = \"unhappy\"\nmin = 0\nmax = 6\n",
+        "id = \"unhappy\"\nmin = 0\nmax = 6\nthanks = { in_touch = true }\n",
+    )
+    .replace(
+        "id = \"happy\"\nmin = 7\nmax = 10\n",
+        "id = \"happy\"\nmin = 7\nmax = 10\nthanks = { text.en = \"Thanks a lot!\", cta = { \
+         text.en = \"Leave us a review\", text.es = \"Déjanos una reseña\", \
+         url = \"https://reviews.example/shop\" } }\n",
+    )
+}
+
+#[tokio::test]
+async fn the_thank_you_offers_its_call_to_action_and_counts_the_clicks() {
+    let app = spawn_app_edited(thanks_config).await;
+    let config: Value = app
+        .http
+        .get(format!("{}/v1/sites/shop/config", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bands = &config["surveys"][0]["bands"];
+    assert_eq!(
+        bands[1]["thanks"],
+        json!({"text": {"en": "Thanks a lot!"}, "cta": {
+            "text": {"en": "Leave us a review", "es": "Déjanos una reseña"},
+            "url": "https://reviews.example/shop"}})
+    );
+    // The inbox's deadline for detractors (24 hours by default), in words.
+    assert_eq!(
+        bands[0]["thanks"],
+        json!({"text": {
+            "en": "Thank you for telling us. Our team will get back to you within 24 hours.",
+            "es": "Gracias por contárnoslo. Nuestro equipo te responderá en menos de 24 horas."}})
+    );
+
+    // Three promoters reach the thank-you (the card says it offered the
+    // call to action with the follow-up); one clicks, twice (the click is
+    // the answer's next revision: a repeat changes nothing). A detractor's
+    // thank-you offers none.
+    for n in 1..=3 {
+        assert_eq!(app.post(&answer_of(n, 9, Value::Null)).await.0, 200);
+        let mut done = answer_of(n, 9, Value::Null);
+        done["rev"] = json!(2);
+        done["follow_up"] = json!({"kind": "open", "text": "Great"});
+        done["cta"] = json!(false);
+        assert_eq!(app.post(&done).await.0, 200);
+    }
+    let mut clicked = answer_of(2, 9, Value::Null);
+    clicked["rev"] = json!(3);
+    clicked["follow_up"] = json!({"kind": "open", "text": "Great"});
+    clicked["cta"] = json!(true);
+    for _ in 0..2 {
+        let (status, body) = app.post(&clicked).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(app.post(&answer_of(4, 3, Value::Null)).await.0, 200);
+
+    let expected = json!({"happy": {"offered": 3, "clicked": 1, "click_rate": 0.3333}});
+    let report = app.report("").await;
+    assert_eq!(report["calls_to_action"], expected);
+    // Counted answer by answer (a prop filter reads the rows), the same.
+    let by_rows = app.report("prop=plan:pro").await;
+    assert_eq!(by_rows["calls_to_action"], expected);
+    // The inbox and the export see the click with the answer.
+    let export = app
+        .http
+        .get(format!("{}/v1/sites/shop/export?format=json", app.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let ctas: Vec<Value> = export
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["cta"].clone())
+        .collect();
+    assert_eq!(
+        ctas,
+        [
+            json!("offered"),
+            json!("clicked"),
+            json!("offered"),
+            Value::Null
+        ]
+    );
+}
+
+#[tokio::test]
+async fn in_touch_needs_a_deadline_for_its_class() {
+    let text = thanks_config(common::app::config_text(
+        std::path::Path::new("."),
+        "sqlite://unused.db",
+    ))
+    .replace(
+        "[sites.shop]\n",
+        "[sites.shop]\ninbox = { deadlines = { detractor = \"none\" } }\n",
+    );
+    let error = collector::config::parse("pulso.toml", &text).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            "sites.shop.surveys[0].bands[0].thanks.in_touch: the inbox gives detractors no deadline"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_wave_that_fell_raises_one_alert_whoever_checks_it() {
+    // Weekly waves of 3 days, the first 14 days ago: waves 1 and 2 closed,
+    // wave 3 open. Wave 1: 40 promoters; wave 2: 30 detractors, 10 promoters.
+    let today = jiff::ZonedDateTime::now()
+        .with_time_zone(jiff::tz::TimeZone::get("Europe/Madrid").unwrap())
+        .date();
+    let first = today.checked_add(jiff::Span::new().days(-14)).unwrap();
+    let app = spawn_app_edited(|text| {
+        text.replace(
+            "[sites.shop]\n",
+            "[server.limits]\nper_ip_burst = 1000\n\n[sites.shop]\ntime_zone = \"Europe/Madrid\"\n",
+        )
+        .replace(
+            "steps = [\"checkout_done\", \"onboarding\"]\n",
+            &format!(
+                "steps = [\"checkout_done\", \"onboarding\"]\n\
+                 waves = {{ every = \"1 week\", open_days = 3, first = \"{first}\" }}\n"
+            ),
+        ) + "\n[[sites.shop.webhooks]]\nid = \"team\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+             secret = \"a-webhook-secret-0123456789\"\nclasses = [\"passive\"]\n\
+             programme_events = [\"nps.dropped\"]\n"
+    })
+    .await;
+    let text = std::fs::read_to_string(app.dir.path().join("pulso.toml")).unwrap();
+    let settings = collector::config::parse("pulso.toml", &text).unwrap();
+    let site = &settings.sites["shop"];
+    let day = 86_400_000i64;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let scores = (0..40)
+        .map(|_| (now - 13 * day, 10))
+        .chain((0..40).map(|i| (now - 6 * day, if i < 30 { 1 } else { 9 })));
+    for (n, (at, score)) in scores.enumerate() {
+        let answer: survey::Answer =
+            serde_json::from_value(answer_of(n as u32 + 1, score, Value::Null)).unwrap();
+        let (mut record, _) = collector::http::prepare(site, answer).unwrap();
+        record.at_millis = at;
+        app.store.upsert(record).await.unwrap();
+    }
+    let drops = collector::programme::alerts::wave_drops(&app.store, site, now)
+        .await
+        .unwrap();
+    assert_eq!(drops.len(), 1, "{drops:?}");
+    assert_eq!(drops[0].wave.number, 2);
+    assert_eq!(drops[0].change.change, -150.0);
+    assert!(drops[0].change.significant);
+    // Two collectors checking the same wave, each twice: one event.
+    for _ in 0..4 {
+        collector::programme::alerts::queue_wave_alerts(&app.store, site, "http://pulso.test", now)
+            .await
+            .unwrap();
+    }
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url)
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT key, kind, body FROM webhook_events ORDER BY key")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "shop/team/nps-dropped-checkout_nps-wave-2");
+    assert_eq!(rows[0].1, "nps.dropped");
+    let body: Value = serde_json::from_str(&rows[0].2).unwrap();
+    assert_eq!(body["wave"], 2);
+    assert_eq!(body["now"]["nps"], json!(-50.0));
+    assert_eq!(body["before"]["nps"], json!(100.0));
+    assert_eq!(body["dashboard_url"], "http://pulso.test/dashboard/shop");
+    // A rise, or a wave long closed, raises nothing.
+    let later = now + 20 * day;
+    assert!(
+        collector::programme::alerts::wave_drops(&app.store, site, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -64,6 +64,12 @@ fn new_answer(rng: &mut fastrand::Rng, n: u32, at: i64) -> NewAnswer {
         props: "{}".into(),
         traits: None,
         first_survey: Some(false),
+        // Cards say it with the follow-up; a forged post may say it at once.
+        cta: match rng.u8(0..8) {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        },
         follow_up: None,
         open_text: None,
         reason_ids: None,
@@ -107,6 +113,13 @@ fn revise(rng: &mut fastrand::Rng, mut a: NewAnswer) -> NewAnswer {
                 .then(|| format!("Other text {}", rng.u32(0..1000)));
         }
     }
+    // The thank-you offers a call to action (with the follow-up), and it is
+    // clicked (a revision of its own).
+    a.cta = match (a.cta, rng.u8(0..3)) {
+        (None, 0) => Some(false),
+        (Some(false), 0) => Some(true),
+        (cta, _) => cta,
+    };
     a
 }
 
@@ -283,6 +296,11 @@ async fn the_report_from_rollups_is_the_report_counted_answer_by_answer() {
         assert!(rows["overall"]["answers"].as_u64().unwrap() > 400);
         assert!(rows["overall"]["displays"].as_u64().unwrap() > 800);
         assert!(rows["overall"]["with_follow_up"].as_u64().unwrap() > 100);
+        let ctas = &rows["calls_to_action"];
+        for band in ["happy", "unhappy"] {
+            assert!(ctas[band]["offered"].as_u64().unwrap() > 20, "{ctas}");
+            assert!(ctas[band]["clicked"].as_u64().unwrap() > 5, "{ctas}");
+        }
         assert_eq!(rolled, rows, "no filter, {tz} (seed {seed})");
     }
     for round in 0..120 {

@@ -27,6 +27,7 @@ fn answer(id: &str, rev: u32, respondent: &str, open: Option<&str>) -> NewAnswer
         props: "{}".into(),
         traits: None,
         first_survey: Some(true),
+        cta: None,
         follow_up: open.map(|_| "open"),
         open_text: open.map(str::to_owned),
         reason_ids: None,

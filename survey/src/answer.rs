@@ -64,6 +64,12 @@ pub struct Answer {
     pub first_survey: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
+    /// The thank-you's call to action: `false` when the card offered one
+    /// (sent with the revision the thank-you follows), `true` once the
+    /// respondent clicked it (a revision of its own); absent when none was
+    /// offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<bool>,
 }
 
 /// A whole number as JSON may write it: `7`, or `7.0` (JSON has one kind of
@@ -382,6 +388,7 @@ mod tests {
             traits: Props::new(),
             first_survey: None,
             follow_up: None,
+            cta: None,
         }
     }
 

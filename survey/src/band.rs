@@ -72,6 +72,45 @@ pub struct Band {
     /// is not listed here: it is always added, last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// What the card's last screen says to this band, and what it offers
+    /// them to do; without it, the built-in thank-you.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thanks: Option<Thanks>,
+}
+
+/// A band's thank-you: `thanks = { text.en = "…", cta = { text.en = "Leave
+/// us a review", url = "https://…" } }`, or for detractors `thanks = {
+/// in_touch = true }`, which says when the team will be in touch (the
+/// collector writes that text from the site's inbox deadline).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Thanks {
+    /// Text per locale; omitted locales get the built-in thank-you.
+    #[serde(default, skip_serializing_if = "SmallMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
+    pub text: SmallMap<String>,
+    /// A link the card shows under the text; a click is recorded with the
+    /// answer (`cta: true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<Cta>,
+    /// Say when the team will be in touch, by the inbox's deadline for the
+    /// band's class. Never sent to the card (the collector turns it into
+    /// `text`).
+    #[serde(default, skip_serializing)]
+    pub in_touch: bool,
+}
+
+/// A call to action on the thank-you screen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Cta {
+    /// The link's text per locale: every locale of the survey has one.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
+    pub text: SmallMap<String>,
+    /// Where it goes: an `https://` address.
+    pub url: String,
 }
 
 /// One choice of a closed follow-up list.
@@ -111,6 +150,7 @@ pub fn default_bands() -> Vec<Band> {
         max,
         question: SmallMap::new(),
         reasons: Vec::new(),
+        thanks: None,
     })
     .collect()
 }
@@ -225,6 +265,7 @@ mod tests {
             max,
             question: SmallMap::new(),
             reasons: Vec::new(),
+            thanks: None,
         }
     }
 

@@ -4,7 +4,7 @@ use crate::SmallMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::band::{Band, OTHER, check_partition, default_bands};
+use crate::band::{Band, OTHER, Score, Thanks, check_partition, default_bands};
 use crate::trigger::{Condition, Target, Theme, UrlRule};
 
 /// One NPS survey: where it is asked, in which words, and how scores are banded.
@@ -322,6 +322,89 @@ impl Survey {
                     ));
                 }
             }
+            if let Some(thanks) = &band.thanks {
+                self.check_thanks(band, thanks)
+                    .map_err(|(rest, message)| error(&band_path(&rest), message))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A band's thank-you: texts only in the survey's locales, a call to
+    /// action with a text in every one of them and an `https://` address,
+    /// `in_touch` alone and in one class's scores. Errors carry the path
+    /// below the band.
+    fn check_thanks(&self, band: &Band, thanks: &Thanks) -> Result<(), (Vec<PathSeg>, String)> {
+        let at = |rest: &[&str]| -> Vec<PathSeg> {
+            std::iter::once("thanks")
+                .chain(rest.iter().copied())
+                .map(key)
+                .collect()
+        };
+        for (locale, text) in &thanks.text {
+            if !self.has_locale(locale) {
+                return Err((
+                    at(&["text", locale]),
+                    format!("locale `{locale}` has no texts in this survey"),
+                ));
+            }
+            if text.trim().is_empty() {
+                return Err((
+                    at(&["text", locale]),
+                    "the thank-you cannot be empty".into(),
+                ));
+            }
+        }
+        if thanks.in_touch {
+            if !thanks.text.is_empty() || thanks.cta.is_some() {
+                return Err((
+                    at(&["in_touch"]),
+                    "`in_touch` writes the text itself, in place of a call to action: \
+                     give it alone"
+                        .into(),
+                ));
+            }
+            let class = |s: u8| Score::new(s).map(Score::class);
+            if class(band.min) != class(band.max) {
+                return Err((
+                    at(&["in_touch"]),
+                    "`in_touch` needs a band within one class (0-6, 7-8 or 9-10), \
+                     whose inbox deadline it names"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(cta) = &thanks.cta {
+            let url = &cta.url;
+            let host = url.strip_prefix("https://").unwrap_or_default();
+            if host.is_empty()
+                || host.starts_with('/')
+                || url.len() > 2000
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err((
+                    at(&["cta", "url"]),
+                    "a call to action goes to an https:// address (at most 2000 characters, \
+                     no spaces)"
+                        .into(),
+                ));
+            }
+            if let Some(locale) = cta.text.keys().find(|l| !self.has_locale(l)) {
+                return Err((
+                    at(&["cta", "text", locale]),
+                    format!("locale `{locale}` has no texts in this survey"),
+                ));
+            }
+            if let Some(locale) = self
+                .texts
+                .keys()
+                .find(|l| cta.text.get(l).is_none_or(|t| t.trim().is_empty()))
+            {
+                return Err((
+                    at(&["cta", "text"]),
+                    format!("the call to action has no text for locale `{locale}`"),
+                ));
+            }
         }
         Ok(())
     }
@@ -383,4 +466,137 @@ pub struct ClientConfig {
 /// Days in milliseconds.
 pub fn days_ms(days: u32) -> u64 {
     u64::from(days) * 86_400_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cta, examples};
+
+    fn with_thanks(band: usize, thanks: Thanks) -> Result<(), DefinitionError> {
+        let mut survey = examples::survey();
+        survey.bands[band].thanks = Some(thanks);
+        survey.check()
+    }
+
+    fn path(e: &DefinitionError) -> String {
+        e.path
+            .iter()
+            .map(|p| match p {
+                PathSeg::Key(k) => k.clone(),
+                PathSeg::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    fn cta(url: &str, locales: &[&str]) -> Cta {
+        Cta {
+            text: locales
+                .iter()
+                .map(|l| (l.to_string(), "Leave us a review".to_owned()))
+                .collect(),
+            url: url.into(),
+        }
+    }
+
+    #[test]
+    fn the_examples_thanks_are_valid() {
+        assert_eq!(examples::survey().check(), Ok(()));
+    }
+
+    #[test]
+    fn a_call_to_action_needs_https_and_every_locales_text() {
+        for url in [
+            "http://reviews.example",
+            "javascript:alert(1)",
+            "https://",
+            "https:///path",
+            "https://a b",
+            "reviews.example",
+        ] {
+            let e = with_thanks(
+                3,
+                Thanks {
+                    cta: Some(cta(url, &["en", "es"])),
+                    ..Thanks::default()
+                },
+            )
+            .unwrap_err();
+            assert_eq!(path(&e), "bands.3.thanks.cta.url", "{url}");
+        }
+        let e = with_thanks(
+            3,
+            Thanks {
+                cta: Some(cta("https://reviews.example", &["en"])),
+                ..Thanks::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(path(&e), "bands.3.thanks.cta.text");
+        assert!(e.message.contains("`es`"), "{}", e.message);
+        let e = with_thanks(
+            3,
+            Thanks {
+                cta: Some(cta("https://reviews.example", &["en", "es", "fr"])),
+                ..Thanks::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(path(&e), "bands.3.thanks.cta.text.fr");
+    }
+
+    #[test]
+    fn thanks_texts_are_in_the_surveys_locales_and_not_empty() {
+        let text = |locale: &str, t: &str| Thanks {
+            text: SmallMap::from([(locale.to_owned(), t.to_owned())]),
+            ..Thanks::default()
+        };
+        assert_eq!(with_thanks(0, text("es", "Gracias")), Ok(()));
+        assert_eq!(
+            path(&with_thanks(0, text("fr", "Merci")).unwrap_err()),
+            "bands.0.thanks.text.fr"
+        );
+        assert_eq!(
+            path(&with_thanks(0, text("en", "  ")).unwrap_err()),
+            "bands.0.thanks.text.en"
+        );
+    }
+
+    #[test]
+    fn in_touch_stands_alone_in_one_class() {
+        let in_touch = Thanks {
+            in_touch: true,
+            ..Thanks::default()
+        };
+        assert_eq!(with_thanks(0, in_touch.clone()), Ok(()));
+        let mixed = Thanks {
+            cta: Some(cta("https://help.example", &["en", "es"])),
+            ..in_touch.clone()
+        };
+        assert_eq!(
+            path(&with_thanks(0, mixed).unwrap_err()),
+            "bands.0.thanks.in_touch"
+        );
+        // A band across classes has no one deadline to name.
+        let mut survey = examples::survey();
+        survey.bands.truncate(2);
+        survey.bands[1].max = 10;
+        survey.bands[1].reasons.clear();
+        survey.bands[1].thanks = Some(in_touch);
+        assert_eq!(
+            path(&survey.check().unwrap_err()),
+            "bands.1.thanks.in_touch"
+        );
+    }
+
+    #[test]
+    fn in_touch_is_never_sent_to_the_card() {
+        let thanks = Thanks {
+            in_touch: true,
+            ..Thanks::default()
+        };
+        let json = serde_json::to_value(&thanks).unwrap();
+        assert_eq!(json, serde_json::json!({}));
+    }
 }

@@ -81,6 +81,31 @@ pub fn survey() -> Survey {
             "¡Gracias! ¿Qué es lo que más te gusta de Acme?".into(),
         ),
     ]);
+    bands[2].thanks = Some(crate::Thanks {
+        text: SmallMap::from([
+            ("en".into(), "Thank you! We read every answer.".into()),
+            ("es".into(), "¡Gracias! Leemos todas las respuestas.".into()),
+        ]),
+        cta: Some(crate::Cta {
+            text: SmallMap::from([
+                ("en".into(), "See what we are working on".into()),
+                ("es".into(), "Mira en qué trabajamos".into()),
+            ]),
+            url: "https://acme.example/roadmap".into(),
+        }),
+        in_touch: false,
+    });
+    bands[3].thanks = Some(crate::Thanks {
+        text: SmallMap::from([("en".into(), "Thank you! Would you tell others?".into())]),
+        cta: Some(crate::Cta {
+            text: SmallMap::from([
+                ("en".into(), "Leave us a review".into()),
+                ("es".into(), "Déjanos una reseña".into()),
+            ]),
+            url: "https://reviews.example/acme".into(),
+        }),
+        in_touch: false,
+    });
     Survey {
         id: "checkout_nps".into(),
         steps: vec!["checkout_done".into()],
@@ -122,9 +147,15 @@ pub fn client_config() -> ClientConfig {
         surveys: vec![survey().for_client()],
         gap_days: 7,
         gap_ms: crate::days_ms(7),
-        theme: crate::Theme {
-            accent: Some("#0b57d0".into()),
-            ..Default::default()
+        theme: {
+            let theme = crate::Theme {
+                accent: Some("#0b57d0".into()),
+                ..Default::default()
+            };
+            crate::Theme {
+                css: theme.to_css(),
+                ..theme
+            }
         },
         w: Vec::new(),
     }
@@ -159,6 +190,7 @@ pub fn answer() -> Answer {
             reasons: vec!["more_choice".into(), "other".into()],
             other: Some("Envío a Canarias".into()),
         }),
+        cta: Some(true),
     }
 }
 

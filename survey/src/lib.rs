@@ -17,7 +17,8 @@ mod trigger;
 
 pub use answer::{Answer, FollowUp, Invalid, MAX_TEXT_CHARS, Prop, integral, is_uuid};
 pub use band::{
-    Band, BandError, Class, OTHER, Reason, Score, band_of, check_partition, default_bands,
+    Band, BandError, Class, Cta, OTHER, Reason, Score, Thanks, band_of, check_partition,
+    default_bands,
 };
 pub use context::{
     MAX_ID_CHARS, MAX_PAGE_CHARS, MAX_PROP_VALUE_CHARS, MAX_PROPS, Props, strip_invisible,

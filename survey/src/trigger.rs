@@ -298,12 +298,57 @@ pub struct Theme {
     pub position: Position,
     #[serde(default)]
     pub scheme: Scheme,
+    /// The above as the card's stylesheet ([`Theme::to_css`]), which the
+    /// card adopts as it is: made by the collector (which checked the
+    /// values) so that the card carries no code to make it. Never written in
+    /// `pulso.toml`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub css: String,
 }
 
+/// The dark palette of the card's custom properties.
+const DARK: &str = "--pulso-bg:#161b22;--pulso-fg:#e6edf3;--pulso-border:#30363d;\
+--pulso-muted:#9da7b3;--pulso-scale-border:#8b949e;--pulso-hover:#21262d;--pulso-error:#ff7b72;";
+
 impl Theme {
+    /// The theme as CSS: custom properties on the host (the host page's own
+    /// rules for `pulso-survey` still win), the card's corner of the screen,
+    /// dark mode.
+    pub fn to_css(&self) -> String {
+        let mut css = String::from(":host{");
+        for (names, value) in [
+            (&["--pulso-accent", "--pulso-focus"][..], &self.accent),
+            (&["--pulso-font"], &self.font),
+            (&["--pulso-radius"], &self.radius),
+        ] {
+            for name in names.iter().filter(|_| value.is_some()) {
+                css.extend([name, ":", value.as_deref().unwrap_or_default(), ";"]);
+            }
+        }
+        if self.scheme == Scheme::Dark {
+            css.push_str(DARK);
+        }
+        css.push('}');
+        if self.scheme == Scheme::Auto {
+            css.extend(["@media (prefers-color-scheme:dark){:host{", DARK, "}}"]);
+        }
+        css.push_str(match self.position {
+            Position::BottomRight => "",
+            Position::BottomLeft => ".card{right:auto;left:16px}",
+            Position::BottomCenter => ".card{right:auto;left:50%;transform:translateX(-50%)}",
+        });
+        css
+    }
+
     /// Values go into a stylesheet: only characters that cannot end a declaration
     /// or open a block or a URL are allowed.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !self.css.is_empty() {
+            return Err((
+                "css",
+                "made from accent, font, radius, position and scheme: write those".into(),
+            ));
+        }
         for (field, value) in [
             ("accent", &self.accent),
             ("font", &self.font),
@@ -536,5 +581,42 @@ mod tests {
             };
             assert_eq!(t.check().unwrap_err().0, "accent", "{bad}");
         }
+        let written = Theme {
+            css: ":host{}".into(),
+            ..Theme::default()
+        };
+        assert_eq!(written.check().unwrap_err().0, "css");
+    }
+
+    #[test]
+    fn the_theme_becomes_custom_properties_a_corner_and_dark_mode() {
+        let theme = Theme {
+            accent: Some("#0a7".into()),
+            font: Some("Inter".into()),
+            radius: Some("4px".into()),
+            position: Position::BottomLeft,
+            scheme: Scheme::Auto,
+            css: String::new(),
+        };
+        let css = theme.to_css();
+        assert!(
+            css.starts_with(
+                ":host{--pulso-accent:#0a7;--pulso-focus:#0a7;--pulso-font:Inter;--pulso-radius:4px;}"
+            ),
+            "{css}"
+        );
+        assert!(
+            css.contains("@media (prefers-color-scheme:dark){:host{--pulso-bg:#161b22;"),
+            "{css}"
+        );
+        assert!(css.ends_with(".card{right:auto;left:16px}"), "{css}");
+        let dark = Theme {
+            scheme: Scheme::Dark,
+            position: Position::BottomCenter,
+            ..Theme::default()
+        };
+        assert!(dark.to_css().starts_with(":host{--pulso-bg:#161b22;"));
+        assert!(dark.to_css().contains("left:50%"));
+        assert_eq!(Theme::default().to_css(), ":host{}");
     }
 }

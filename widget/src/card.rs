@@ -148,12 +148,22 @@ pub fn Card(
         // Known once the first-survey lookup ends (see `choose`).
         first_survey: None,
         follow_up: None,
+        cta: None,
     };
     // What the page passed that the collector would refuse is not sent: it
     // must not cost the respondent's answer. Said once, by name.
     let dropped = answer.clean_context(&display.survey, survey::strip_invisible);
     if !dropped.is_empty() {
-        web_sys::console::warn_1(&["pulso: dropped: ", &dropped.join(", ")].concat().into());
+        // One text by hand: `join` over `String`s would be a second copy of
+        // the code `concat` over `&str`s already is.
+        let mut warning = String::from("pulso: dropped: ");
+        for (i, name) in dropped.iter().enumerate() {
+            if i > 0 {
+                warning.push_str(", ");
+            }
+            warning.push_str(name);
+        }
+        web_sys::console::warn_1(&warning.into());
     }
     let state = StoredValue::new(State {
         display,
@@ -178,19 +188,13 @@ pub fn Card(
     // boot.js writes the outbox before the post starts (a tab closed
     // mid-request, or a crash, loses nothing), and reports a refusal.
     let send = move |answer: Answer| {
-        let (sender, preview) =
-            state.with_value(|State { display: d, .. }| (d.send.clone(), d.preview));
+        let posted = state.with_value(|s| post(&s.display, &answer));
         async move {
-            if preview {
+            let Some(posted) = posted else {
+                // A preview posts nothing.
                 return true;
-            }
-            let Some(promise) = sender
-                .and_then(|f| {
-                    f.call1(&wasm_bindgen::JsValue::NULL, &wire::to_json(&answer).into())
-                        .ok()
-                })
-                .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-            else {
+            };
+            let Some(promise) = posted.and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) else {
                 return false;
             };
             wasm_bindgen_futures::JsFuture::from(promise)
@@ -333,6 +337,11 @@ pub fn Card(
                 (!reasons.is_empty()).then_some(FollowUp::Closed { reasons, other })
             }
         };
+        // Whether the band's thank-you offers a call to action: said with
+        // this revision, so the collector counts the offer.
+        state.update_value(|s| {
+            s.answer.cta = thanks_of(s).and_then(|t| t.cta.as_ref()).map(|_| false);
+        });
         let Some(answer) = next_answer(follow_up) else {
             return;
         };
@@ -343,6 +352,9 @@ pub fn Card(
         change(&form, &|s| s.sending = true);
         spawn_local(async move {
             let safe = send(answer).await;
+            if let (true, Ok(Some(card))) = (safe, form.closest(".card")) {
+                thank(&card, state);
+            }
             change(&form, &|s| {
                 s.sending = false;
                 s.failed = !safe;
@@ -509,6 +521,79 @@ fn paint(card: &Element, s: Screen) {
             other.remove_attribute("aria-describedby")
         };
     }
+}
+
+/// Posts `answer` through boot.js's sender: `None` for a preview (nothing is
+/// posted), else what the sender returned (a promise of whether the answer
+/// is safe), if it could be called.
+fn post(d: &Display, answer: &Answer) -> Option<Option<wasm_bindgen::JsValue>> {
+    if d.preview {
+        return None;
+    }
+    Some(d.send.as_ref().and_then(|f| {
+        f.call1(&wasm_bindgen::JsValue::NULL, &wire::to_json(answer).into())
+            .ok()
+    }))
+}
+
+/// The thank-you of the band of the score chosen, if it has one.
+fn thanks_of(s: &State) -> Option<&survey::Thanks> {
+    let score = Score::new(s.chosen?)?;
+    s.display.survey.band(score)?.thanks.as_ref()
+}
+
+/// Writes the band's thank-you into `card`: its text, and its call to
+/// action (the built-in thank-you otherwise). The link opens in a tab of
+/// its own (the page stays, and with it the card's post); its click is the
+/// answer's next revision. Built with the DOM alone: nothing in it changes.
+fn thank(card: &Element, state: StoredValue<State>) {
+    state.with_value(|s| {
+        let Some(thanks) = thanks_of(s) else {
+            return;
+        };
+        let locale = &s.display.locale;
+        let Some(p) = card.query_selector(".thanks").ok().flatten() else {
+            return;
+        };
+        if let Some(text) = thanks.text.get(locale) {
+            p.set_text_content(Some(text));
+        }
+        let Some(cta) = &thanks.cta else {
+            return;
+        };
+        let Some(Ok(link)) = card.owner_document().map(|d| d.create_element("a")) else {
+            return;
+        };
+        link.set_class_name("cta");
+        for (name, value) in [
+            ("part", "cta"),
+            ("href", &cta.url),
+            ("target", "_blank"),
+            ("rel", "noopener"),
+        ] {
+            let _ = link.set_attribute(name, value);
+        }
+        link.set_text_content(cta.text.get(locale).map(String::as_str));
+        let clicked = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+            // Once: the answer as it stands, at its next revision.
+            let clicked = state.try_update_value(|s| {
+                let offered = s.answer.cta == Some(false);
+                if offered {
+                    s.answer.cta = Some(true);
+                    s.answer.rev += 1;
+                }
+                offered
+            });
+            if clicked == Some(true) {
+                state.with_value(|s| post(&s.display, &s.answer));
+            }
+        });
+        let _ = link.add_event_listener_with_callback("click", clicked.as_ref().unchecked_ref());
+        // The link lives as long as the card, which shows once a page view.
+        clicked.forget();
+        // After the thank-you, which shows from now on.
+        let _ = card.append_child(&link);
+    });
 }
 
 /// Unticks every box of the form (the lists not on screen included).

@@ -4,8 +4,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use survey::{
-    Band, Position, Prop, Props, Reason, Scheme, SmallMap, Survey, Texts, Theme, default_bands,
-    pick_locale,
+    Band, Cta, Prop, Props, Reason, SmallMap, Survey, Texts, Thanks, default_bands, pick_locale,
 };
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -42,7 +41,8 @@ pub struct Display {
     /// Tells the loader what became of the card: `"a"` answered, `"d"`
     /// dismissed (its recontact periods start from these).
     pub note: Option<js_sys::Function>,
-    pub theme: Theme,
+    /// The theme's stylesheet.
+    pub theme: String,
 }
 
 impl Display {
@@ -54,24 +54,10 @@ impl Display {
     }
 }
 
-/// The site's theme as the loader passes it (the collector checked its values
-/// when it read its configuration; they land in the card's own sheet only).
-pub fn decode_theme(value: &JsValue) -> Theme {
-    Theme {
-        accent: string(value, "accent"),
-        font: string(value, "font"),
-        radius: string(value, "radius"),
-        position: match string(value, "position").as_deref() {
-            Some("bottom-left") => Position::BottomLeft,
-            Some("bottom-center") => Position::BottomCenter,
-            _ => Position::BottomRight,
-        },
-        scheme: match string(value, "scheme").as_deref() {
-            Some("dark") => Scheme::Dark,
-            Some("auto") => Scheme::Auto,
-            _ => Scheme::Light,
-        },
-    }
+/// The theme's stylesheet as the loader passes it (`t.css`): made by the
+/// collector from the values it checked, adopted by the card as it is.
+pub fn theme_css(value: &JsValue) -> String {
+    string(value, "css").unwrap_or_default()
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -154,6 +140,7 @@ pub fn decode_survey(value: &JsValue) -> Option<Survey> {
                             })
                         })
                         .collect::<Option<Vec<_>>>()?,
+                    thanks: thanks(&get(b, "thanks")),
                 })
             })
             .collect::<Option<Vec<_>>>()?,
@@ -168,6 +155,23 @@ pub fn decode_survey(value: &JsValue) -> Option<Survey> {
         shuffle_reasons: get(value, "shuffle_reasons").as_bool().unwrap_or(false),
         // Triggers are the loader's business.
         ..Survey::default()
+    })
+}
+
+/// A band's thank-you as served: its texts, and the call to action (kept
+/// only with its address).
+fn thanks(value: &JsValue) -> Option<Thanks> {
+    if !value.is_object() {
+        return None;
+    }
+    let cta = get(value, "cta");
+    Some(Thanks {
+        text: string_map(&get(value, "text")),
+        cta: string(&cta, "url").map(|url| Cta {
+            text: string_map(&get(&cta, "text")),
+            url,
+        }),
+        in_touch: false,
     })
 }
 
@@ -203,7 +207,7 @@ fn props(value: &JsValue) -> Props {
 pub struct Reply {
     pub text: String,
     pub locale: String,
-    pub theme: Theme,
+    pub theme: String,
 }
 
 /// The reply options boot.js gives: `{text, locale, t}`.
@@ -211,7 +215,7 @@ pub fn decode_reply(options: &JsValue) -> Option<Reply> {
     Some(Reply {
         text: string(options, "text").filter(|t| !t.is_empty())?,
         locale: string(options, "locale").unwrap_or_default(),
-        theme: decode_theme(&get(options, "t")),
+        theme: theme_css(&get(options, "t")),
     })
 }
 
@@ -235,7 +239,7 @@ pub fn decode_display(options: &JsValue) -> Option<Display> {
         send: get(options, "send").dyn_into().ok(),
         preview: get(options, "v").is_truthy(),
         note: get(options, "n").dyn_into().ok(),
-        theme: decode_theme(&get(options, "t")),
+        theme: theme_css(&get(options, "t")),
         locale,
         survey,
     })

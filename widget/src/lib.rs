@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ShadowRootInit, ShadowRootMode};
 
 pub use card::Card;
-pub use decode::{Display, decode_display, decode_reply, decode_survey, decode_theme};
+pub use decode::{Display, decode_display, decode_reply, decode_survey, theme_css};
 pub use wire::to_json;
 
 /// The tag of the element that hosts the card's shadow root. A custom name keeps
@@ -69,7 +69,7 @@ pub fn reply(options: JsValue) -> bool {
 }
 
 /// A host element with its shadow root and the card's sheets, on the page.
-fn host(theme: &survey::Theme) -> Result<(web_sys::Element, web_sys::ShadowRoot), JsValue> {
+fn host(theme: &str) -> Result<(web_sys::Element, web_sys::ShadowRoot), JsValue> {
     let document = document()?;
     let host = document.create_element(HOST_TAG)?;
     let init = ShadowRootInit::new(ShadowRootMode::Open);
@@ -79,7 +79,7 @@ fn host(theme: &survey::Theme) -> Result<(web_sys::Element, web_sys::ShadowRoot)
     sheet.replace_sync(STYLE)?;
     // The site's theme, as a second sheet over the first.
     let themed = web_sys::CssStyleSheet::new()?;
-    themed.replace_sync(&theme_css(theme))?;
+    themed.replace_sync(theme)?;
     js_sys::Reflect::set(
         &root,
         &"adoptedStyleSheets".into(),
@@ -109,32 +109,43 @@ fn mount_reply(reply: decode::Reply) -> Result<(), JsValue> {
     let strings = survey::ui_strings(&reply.locale);
     let (host, root) = host(&reply.theme)?;
     let document = document()?;
-    let el = |tag: &str, class: &str| -> Result<web_sys::Element, JsValue> {
+    // Each element with its attributes in one call: a call per attribute,
+    // each with its `?`, was most of this function's code.
+    let el = |tag: &str, attributes: &[(&str, &str)]| -> Result<web_sys::Element, JsValue> {
         let e = document.create_element(tag)?;
-        e.set_class_name(class);
+        for (name, value) in attributes {
+            e.set_attribute(name, value)?;
+        }
         Ok(e)
     };
-    let card = el("section", "card")?;
-    card.set_attribute("part", "card reply")?;
-    card.set_attribute("role", "dialog")?;
-    card.set_attribute("aria-labelledby", "pulso-reply")?;
-    let button = el("button", "close")?;
-    button.set_attribute("type", "button")?;
-    button.set_attribute("part", "close")?;
-    button.set_attribute("aria-label", strings.close)?;
-    let cross = el("span", "")?;
-    cross.set_attribute("aria-hidden", "true")?;
+    let card = el(
+        "section",
+        &[
+            ("class", "card"),
+            ("part", "card reply"),
+            ("role", "dialog"),
+            ("aria-labelledby", "pulso-reply"),
+        ],
+    )?;
+    let button = el(
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "close"),
+            ("part", "close"),
+            ("aria-label", strings.close),
+        ],
+    )?;
+    let cross = el("span", &[("aria-hidden", "true")])?;
     cross.set_text_content(Some("×"));
     button.append_child(&cross)?;
-    let title = el("p", "question")?;
-    title.set_id("pulso-reply");
+    let title = el("p", &[("class", "question"), ("id", "pulso-reply")])?;
     title.set_text_content(Some(strings.reply_title));
-    let text = el("p", "reply")?;
-    text.set_attribute("part", "reply-text")?;
+    let text = el("p", &[("class", "reply"), ("part", "reply-text")])?;
     text.set_text_content(Some(&reply.text));
-    card.append_child(&button)?;
-    card.append_child(&title)?;
-    card.append_child(&text)?;
+    for child in [&button, &title, &text] {
+        card.append_child(child)?;
+    }
     root.append_child(&card)?;
     let on_close =
         wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
@@ -147,39 +158,6 @@ fn mount_reply(reply: decode::Reply) -> Result<(), JsValue> {
     card.add_event_listener_with_callback("keydown", on_close.as_ref().unchecked_ref())?;
     MOUNTED.with(|m| *m.borrow_mut() = Some((host, Box::new(on_close))));
     Ok(())
-}
-
-/// The dark palette of the card's custom properties.
-const DARK: &str = "--pulso-bg:#161b22;--pulso-fg:#e6edf3;--pulso-border:#30363d;\
---pulso-muted:#9da7b3;--pulso-scale-border:#8b949e;--pulso-hover:#21262d;--pulso-error:#ff7b72;";
-
-/// The theme as CSS: custom properties on the host (the host page's own rules
-/// for `pulso-survey` still win), the card's corner of the screen, dark mode.
-pub fn theme_css(theme: &survey::Theme) -> String {
-    use survey::{Position, Scheme};
-    let mut css = String::from(":host{");
-    for (names, value) in [
-        (&["--pulso-accent", "--pulso-focus"][..], &theme.accent),
-        (&["--pulso-font"], &theme.font),
-        (&["--pulso-radius"], &theme.radius),
-    ] {
-        for name in names.iter().filter(|_| value.is_some()) {
-            css.extend([name, ":", value.as_deref().unwrap_or_default(), ";"]);
-        }
-    }
-    if theme.scheme == Scheme::Dark {
-        css.push_str(DARK);
-    }
-    css.push('}');
-    if theme.scheme == Scheme::Auto {
-        css.extend(["@media (prefers-color-scheme:dark){:host{", DARK, "}}"]);
-    }
-    css.push_str(match theme.position {
-        Position::BottomRight => "",
-        Position::BottomLeft => ".card{right:auto;left:16px}",
-        Position::BottomCenter => ".card{right:auto;left:50%;transform:translateX(-50%)}",
-    });
-    css
 }
 
 /// Takes the card off the page. The reactive tree is dropped on the next tick,

@@ -58,6 +58,9 @@ pub fn to_json(answer: &Answer) -> String {
         }
         set(&o, "follow_up", f.into());
     }
+    if let Some(clicked) = answer.cta {
+        set(&o, "cta", clicked.into());
+    }
     js_sys::JSON::stringify(&o)
         .ok()
         .and_then(|s| s.as_string())

@@ -216,9 +216,13 @@ impl Site {
             .surveys
             .iter()
             .filter(|s| keep(s))
-            .map(|s| survey::Survey {
-                keep_traits: self.keep_traits.clone(),
-                ..s.clone().for_client()
+            .map(|s| {
+                let mut survey = survey::Survey {
+                    keep_traits: self.keep_traits.clone(),
+                    ..s.clone().for_client()
+                };
+                crate::programme::thanks::write_in_touch(&mut survey, &self.inbox);
+                survey
             })
             .collect();
         // The loader shows the first due survey: highest priority first, then
@@ -229,7 +233,10 @@ impl Site {
             surveys,
             gap_days: self.gap_days,
             gap_ms: survey::days_ms(self.gap_days),
-            theme: self.theme.clone(),
+            theme: survey::Theme {
+                css: self.theme.to_css(),
+                ..self.theme.clone()
+            },
             w: Vec::new(),
         }
     }

@@ -358,6 +358,41 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
                 path.extend(locate::segments(&name));
                 error(offset_of(text, &path), dotted(&path), message)
             })?;
+        // A thank-you that says when the team will be in touch needs the
+        // inbox to give the band's class a deadline.
+        for (s, survey) in surveys.iter().enumerate() {
+            for (b, band) in survey.bands.iter().enumerate() {
+                let Some(class) = band
+                    .thanks
+                    .as_ref()
+                    .filter(|t| t.in_touch)
+                    .and_then(|_| crate::programme::thanks::class_of(band))
+                else {
+                    continue;
+                };
+                if inbox.deadline(class).is_none() {
+                    let path = [
+                        PathSeg::Key("sites".into()),
+                        PathSeg::Key(key.clone()),
+                        PathSeg::Key("surveys".into()),
+                        PathSeg::Index(s),
+                        PathSeg::Key("bands".into()),
+                        PathSeg::Index(b),
+                        PathSeg::Key("thanks".into()),
+                        PathSeg::Key("in_touch".into()),
+                    ];
+                    return Err(error(
+                        offset_of(text, &path),
+                        dotted(&path),
+                        format!(
+                            "the inbox gives {}s no deadline (`deadlines` under \
+                             [sites.{key}.inbox]): nothing would be due by the time it promises",
+                            class.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
         let mut hooks: Vec<Arc<Webhook>> = Vec::new();
         for (index, raw_hook) in raw_site.webhooks.into_iter().enumerate() {
             let path = [

@@ -233,6 +233,7 @@ pub fn render(
         }
     }
     body.push_str("</section>\n");
+    body.push_str(&programme::calls_to_action(w, report));
     if !hooks.is_empty() {
         body.push_str(&webhooks(w, hooks));
     }

@@ -177,6 +177,33 @@ pub fn waves(w: &Words, report: &Report) -> String {
     format!("<section><h2>{}</h2>{out}</section>\n", w.waves)
 }
 
+/// Per band, the answers offered its call to action, the clicks and the
+/// click rate; nothing when no band offers one.
+pub fn calls_to_action(w: &Words, report: &Report) -> String {
+    if report.calls_to_action.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<section><h2>{}</h2><table class=\"hooks ctas\"><caption class=\"muted\">{}</caption>\
+         <thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        w.ctas, w.ctas_caption, w.band, w.offered, w.clicked, w.click_rate
+    );
+    for (band, c) in &report.calls_to_action {
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(band),
+            c.offered,
+            c.clicked,
+            c.click_rate
+                .map_or("–".to_owned(), |r| format!("{:.0} %", r * 100.0)),
+        );
+    }
+    out.push_str("</tbody></table></section>\n");
+    out
+}
+
 /// An NPS with its margin, `–` without answers.
 fn nps(s: &Stats) -> String {
     match (s.nps, s.margin_of_error) {

@@ -140,7 +140,8 @@ impl Modify for Security {
         crate::inbox::times::Times, crate::inbox::times::Durations,
         crate::programme::displays::DisplayPost, crate::programme::displays::Event,
         crate::programme::displays::DisplayStored, crate::report::Change,
-        crate::report::WaveStats, survey::Waves,
+        crate::report::WaveStats, survey::Waves, survey::Thanks, survey::Cta,
+        crate::report::CtaStats,
     )),
     modifiers(&Security)
 )]

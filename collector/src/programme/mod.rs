@@ -1,9 +1,12 @@
 //! The NPS programme: how a team runs NPS over time rather than counting
 //! answers. Displays (`POST /v1/displays`, for the response rate), surveys
-//! asked in waves (`waves`); a change between two periods and whether it is
+//! asked in waves (`waves`), the thank-you that says when the team will be
+//! in touch (`thanks.rs`), the trend alert of waves (`alerts.rs`); a change between two periods and whether it is
 //! real lives with the report (`report::change`).
 
+pub mod alerts;
 pub mod displays;
+pub mod thanks;
 pub mod waves;
 
 use axum::Router;

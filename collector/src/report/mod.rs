@@ -193,6 +193,9 @@ struct Totals {
     weekly: BTreeMap<String, Group>,
     /// Per band: closed answers, and how often each reason was chosen.
     reasons: BTreeMap<String, (u64, BTreeMap<String, u64>)>,
+    /// Per band: answers offered the thank-you's call to action, and those
+    /// that clicked it.
+    ctas: BTreeMap<String, (u64, u64)>,
 }
 
 /// Where in a report's breakdowns something counts: its week, survey and
@@ -294,6 +297,18 @@ impl Totals {
         }
     }
 
+    /// `n` answers in `band` offered the call to action, `clicked` or not.
+    fn add_ctas(&mut self, band: &str, clicked: bool, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let (offered, clicks) = self.ctas.entry(band.to_owned()).or_default();
+        *offered += n;
+        if clicked {
+            *clicks += n;
+        }
+    }
+
     /// `n` closed follow-ups in `band` that chose `reason_ids` (`;`-joined).
     fn add_reasons(&mut self, band: &str, reason_ids: &str, n: u64) {
         if n == 0 {
@@ -357,8 +372,24 @@ impl Totals {
                 (week.clone(), g.stats_against(before))
             })
             .collect();
+        let calls_to_action = self
+            .ctas
+            .into_iter()
+            .map(|(band, (offered, clicked))| {
+                let rate = rate(clicked, offered);
+                (
+                    band,
+                    CtaStats {
+                        offered,
+                        clicked,
+                        click_rate: rate,
+                    },
+                )
+            })
+            .collect();
         Report {
             response_times,
+            calls_to_action,
             site: site.key.clone(),
             overall: self.overall.stats(),
             by_step: stats(self.by_step),
@@ -396,6 +427,9 @@ pub struct Report {
     pub segments: Option<Segments>,
     /// Per band: how often each reason was chosen, most first.
     pub reasons: BTreeMap<String, BandReasons>,
+    /// Per band whose thank-you offers a call to action: how many answers
+    /// were offered it and how many clicked it.
+    pub calls_to_action: BTreeMap<String, CtaStats>,
     /// The team's follow-up of the answers of the period (the inbox): time
     /// to the first action and to resolve, per class and per owner.
     pub response_times: crate::inbox::times::ResponseTimes,
@@ -410,6 +444,16 @@ pub struct WaveStats {
     pub closes: String,
     /// `stats.change` is against the wave before.
     pub stats: Stats,
+}
+
+/// A band's call to action: answers whose thank-you offered it, and those
+/// that clicked it.
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct CtaStats {
+    pub offered: u64,
+    pub clicked: u64,
+    /// `clicked` per `offered`; `null` when none was offered.
+    pub click_rate: Option<f64>,
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -487,6 +531,26 @@ pub async fn report(
 
 fn now() -> i64 {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// `survey`'s answers in `wave` (from its opening to the next one's, as the
+/// report's `waves` counts them), by class, from the rollups.
+pub async fn wave_tally(
+    store: &Store,
+    site: &Site,
+    survey: &str,
+    wave: &crate::programme::Wave,
+) -> Result<Tally, StoreError> {
+    let filter = Filter {
+        survey: Some(survey.to_owned()),
+        from: Some(wave.opens),
+        to: Some(wave.next),
+        ..Filter::default()
+    };
+    Ok(rollups::totals(store, &site.key, &filter, &site.time_zone)
+        .await?
+        .overall
+        .tally)
 }
 
 /// Waves kept per survey in a report.
@@ -638,6 +702,9 @@ impl Totals {
                 step: row.step.as_deref().unwrap_or_default(),
             };
             self.add_follow_ups(&at, &row.band, &reasons, 1);
+        }
+        if let Some(clicked) = row.cta {
+            self.add_ctas(&row.band, clicked, 1);
         }
     }
 }

@@ -28,6 +28,8 @@ type ScoreKey = (String, String, String, String, i64);
 type ReasonKey = (String, String, String, String);
 /// Survey and step.
 type DisplayKey = (String, String);
+/// Band, and whether the call to action was clicked.
+type CtaKey = (String, bool);
 
 /// Counts of answers, of follow-ups and of displays, by what a report
 /// breaks them down by (apart from time).
@@ -37,6 +39,8 @@ struct Counts {
     reasons: HashMap<ReasonKey, i64>,
     /// Shown, and dismissed.
     displays: HashMap<DisplayKey, (i64, i64)>,
+    /// Answers offered the thank-you's call to action.
+    ctas: HashMap<CtaKey, i64>,
 }
 
 impl Counts {
@@ -52,6 +56,9 @@ impl Counts {
             let slot = self.displays.entry(key.clone()).or_default();
             slot.0 += sign * shown;
             slot.1 += sign * dismissed;
+        }
+        for (key, n) in &other.ctas {
+            *self.ctas.entry(key.clone()).or_default() += sign * n;
         }
     }
 
@@ -72,6 +79,9 @@ impl Counts {
                 reasons,
             );
             *self.reasons.entry(key).or_default() += 1;
+        }
+        if let Some(clicked) = row.cta {
+            *self.ctas.entry((row.band.clone(), clicked)).or_default() += 1;
         }
     }
 
@@ -105,6 +115,9 @@ impl Counts {
             let count = |n: i64| u64::try_from(n).unwrap_or(0);
             totals.add_displays(&at, count(shown), count(dismissed));
         }
+        for ((band, clicked), n) in self.ctas {
+            totals.add_ctas(&band, clicked, u64::try_from(n).unwrap_or(0));
+        }
     }
 }
 
@@ -116,7 +129,7 @@ async fn read(
     unit: Unit,
     periods: &Periods,
 ) -> Result<BTreeMap<i64, Counts>, StoreError> {
-    let (scores, reasons, displays) = futures_util::try_join!(
+    let (scores, reasons, displays, ctas) = futures_util::try_join!(
         store.score_counts(site, filter, unit, periods),
         store.reason_counts(site, filter, unit, periods),
         async {
@@ -133,6 +146,7 @@ async fn read(
                 )
                 .await
         },
+        store.cta_counts(site, filter, unit, periods),
     )?;
     let mut counts: BTreeMap<i64, Counts> = BTreeMap::new();
     for c in scores {
@@ -161,6 +175,14 @@ async fn read(
             .or_default();
         slot.0 += c.shown;
         slot.1 += c.dismissed;
+    }
+    for c in ctas {
+        *counts
+            .entry(c.period)
+            .or_default()
+            .ctas
+            .entry((c.band, c.clicked))
+            .or_default() += c.n;
     }
     Ok(counts)
 }

@@ -412,7 +412,8 @@ impl Store {
             "SELECT a.id, a.created_at, a.updated_at, a.site, a.survey, a.step, a.page, a.locale,
                 a.score, a.class, a.band, a.first_survey, a.follow_up, a.reason_ids,
                 a.reason_texts, a.other_text, a.open_text, a.respondent, a.user_id, a.props,
-                a.traits, a.user_verified, a.status, {OWNER_EMAIL} AS owner, a.version, a.resolution,
+                a.traits, a.user_verified, a.cta, a.status, {OWNER_EMAIL} AS owner, a.version,
+                a.resolution,
                 a.resolved_at, a.first_action_at, a.overdue_at, {} AS tags
              FROM answers a WHERE a.site = $1 AND a.id = $2",
             tags_column(self.backend)

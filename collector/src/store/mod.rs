@@ -41,7 +41,7 @@ pub use inbox_write::{AnswerChange, Changed, NewReply, Records};
 pub use outbox::{Attempt, DueEvent, EventRow, HookState};
 pub use people::{NewUser, SessionRow, TokenRow, User};
 pub use privacy::{AuditEntry, Erased, Subject};
-pub use rollup::{OPEN, OtherRow, Periods, ReasonCount, ScoreCount, Unit};
+pub use rollup::{CtaCount, OPEN, OtherRow, Periods, ReasonCount, ScoreCount, Unit};
 
 /// Most answers one transaction commits.
 const MAX_BATCH: usize = 256;
@@ -102,6 +102,9 @@ pub struct NewAnswer {
     /// The kept traits, JSON object text; `None` for none.
     pub traits: Option<String>,
     pub first_survey: Option<bool>,
+    /// The thank-you's call to action: `Some(false)` offered, `Some(true)`
+    /// clicked.
+    pub cta: Option<bool>,
     pub follow_up: Option<&'static str>,
     pub open_text: Option<String>,
     pub reason_ids: Option<String>,
@@ -271,6 +274,9 @@ pub struct AnswerRow {
     /// The kept traits (JSON object text), `None` for none.
     pub traits: Option<String>,
     pub user_verified: Option<bool>,
+    /// The thank-you's call to action: `Some(false)` offered, `Some(true)`
+    /// clicked, `None` none offered.
+    pub cta: Option<bool>,
     /// The inbox's: workflow status, owner (an email), tags, when resolved.
     pub status: String,
     pub owner: Option<String>,
@@ -575,7 +581,8 @@ fn answers_sql(backend: Backend, dismissed: Dismissed) -> &'static str {
             "SELECT a.id, a.created_at, a.updated_at, a.site, a.survey, a.step, a.page, a.locale,
                 a.score, a.class, a.band, a.first_survey, a.follow_up, a.reason_ids,
                 a.reason_texts, a.other_text, a.open_text, a.respondent, a.user_id, a.props,
-                a.traits, a.user_verified, a.status, {owner} AS owner, {tags} AS tags, a.resolved_at
+                a.traits, a.user_verified, a.cta, a.status, {owner} AS owner, {tags} AS tags,
+                a.resolved_at
              FROM answers a
              WHERE a.site = $1
                AND ($2 IS NULL OR a.created_at >= $2) AND ($3 IS NULL OR a.created_at < $3)
@@ -626,6 +633,7 @@ fn to_row(r: &AnyRow) -> AnswerRow {
         props: r.get("props"),
         traits: r.get("traits"),
         user_verified: r.get::<Option<i64>, _>("user_verified").map(|b| b != 0),
+        cta: r.get::<Option<i64>, _>("cta").map(|b| b != 0),
         status: r.get("status"),
         owner: r.get("owner"),
         tags: inbox::split_tags(r.get("tags")),

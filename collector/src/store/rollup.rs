@@ -31,6 +31,14 @@ impl Unit {
             Unit::Day => ("rollup_days", "reason_days"),
         }
     }
+
+    /// The call-to-action rollup of this unit.
+    fn cta_table(self) -> &'static str {
+        match self {
+            Unit::Hour => "cta_hours",
+            Unit::Day => "cta_days",
+        }
+    }
 }
 
 /// Which periods a read covers.
@@ -68,6 +76,16 @@ pub struct ReasonCount {
     pub step: String,
     pub band: String,
     pub reasons: String,
+    pub n: i64,
+}
+
+/// Answers of one period and band that were offered the thank-you's call
+/// to action, by whether they clicked it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CtaCount {
+    pub period: i64,
+    pub band: String,
+    pub clicked: bool,
     pub n: i64,
 }
 
@@ -213,6 +231,36 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// The answers `filter` lets through (but its times) that were offered
+    /// a call to action, counted per period of `unit`, band and whether
+    /// they clicked it; counts of 0 left out.
+    pub async fn cta_counts(
+        &self,
+        site: &str,
+        filter: &Filter,
+        unit: Unit,
+        periods: &Periods,
+    ) -> Result<Vec<CtaCount>, StoreError> {
+        let sql = format!(
+            "SELECT period, band, clicked, CAST(SUM(n) AS BIGINT) AS n
+             FROM {} WHERE {}
+             GROUP BY period, band, clicked HAVING SUM(n) <> 0",
+            unit.cta_table(),
+            conditions(self.backend, periods)
+        );
+        bind(sqlx::query(&sql), site, filter, periods)
+            .fetch(&self.pool)
+            .map_ok(|r| CtaCount {
+                period: r.get(0),
+                band: r.get(1),
+                clicked: r.get::<i64, _>(2) != 0,
+                n: r.get(3),
+            })
+            .try_collect()
+            .await
+            .map_err(StoreError::from)
+    }
+
     /// The newest `limit` "Other" texts of closed follow-ups in `band` that
     /// `filter` lets through, newest first (by the `answers_other` index).
     /// `band` stands for the filter's own: the caller asks only for bands
@@ -306,6 +354,9 @@ impl Store {
             "INSERT INTO display_days SELECT site, period / 24, survey, step, SUM(shown),
                 SUM(dismissed) FROM display_hours WHERE period >= $1 AND period < $2
              GROUP BY 1, 2, 3, 4 HAVING SUM(shown) <> 0 OR SUM(dismissed) <> 0",
+            "INSERT INTO cta_days SELECT site, period / 24, survey, step, band, class, dismissed,
+                clicked, SUM(n) FROM cta_hours WHERE period >= $1 AND period < $2
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING SUM(n) <> 0",
         ] {
             sqlx::query(statement)
                 .bind(hours)
@@ -347,9 +398,16 @@ impl Store {
                 }
                 _ => "",
             };
+            let ctas = unit.cta_table();
             for statement in [
                 format!("DELETE FROM {scores}"),
                 format!("DELETE FROM {reasons}"),
+                format!("DELETE FROM {ctas}"),
+                format!(
+                    "INSERT INTO {ctas} SELECT site, {period}, survey, COALESCE(step, ''),
+                        band, class, {dismissed}, cta, COUNT(*)
+                     FROM answers WHERE cta IS NOT NULL {days} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+                ),
                 format!(
                     "INSERT INTO {scores} SELECT site, {period}, survey, COALESCE(step, ''),
                         band, class, score, {dismissed}, COUNT(*)

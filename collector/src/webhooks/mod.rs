@@ -473,6 +473,7 @@ mod tests {
             props: r#"{"plan":"pro"}"#.into(),
             traits: None,
             first_survey: Some(false),
+            cta: None,
             follow_up: complete.then_some("closed"),
             open_text: None,
             reason_ids: complete.then(|| "late;other".into()),

@@ -59,6 +59,7 @@ async fn history(stack: &Stack) -> u64 {
                 props: "{}".into(),
                 traits: None,
                 first_survey: Some(false),
+                cta: None,
                 follow_up: Some("closed"),
                 open_text: None,
                 reason_ids: Some(reason.into()),

@@ -3,8 +3,9 @@
 
 use fantoccini::Locator;
 use pulso_e2e::{
-    Stack, TOKEN, card, choose_score, click_when_there, eventually, in_card, no_violations,
-    page_html, save_doc_image, send, sign_in, text_when, with_browser, with_browser_in,
+    Stack, TOKEN, axe_violations, card, choose_score, click_when_there, eventually, in_card,
+    no_violations, page_html, press, save_doc_image, send, shown_in_card, sign_in, tab_to,
+    text_when, with_browser, with_browser_in,
 };
 use serde_json::Value;
 
@@ -71,6 +72,120 @@ async fn a_dismissed_card_counts_in_the_dismissal_rate() {
     assert_eq!(o["dismissal_rate"], 0.5);
     let step = &report(&stack.collector).await["by_step"]["checkout_done"];
     assert_eq!(step["displays"], 2, "{step}");
+}
+
+/// A promoter's thank-you asks for a review (the demo shop's call to
+/// action); the promoter reaches it by keyboard and follows it; the report
+/// counts the offer and the click. A detractor's thank-you says when the
+/// team will be in touch, and offers nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoter_follows_the_call_to_action_and_the_report_counts_it() {
+    let stack = Stack::start_edited(|text| {
+        text.replacen(
+            "id = \"detractor_0_3\"\nmin = 0\nmax = 3\n",
+            "id = \"detractor_0_3\"\nmin = 0\nmax = 3\nthanks = { in_touch = true }\n",
+            1,
+        )
+    })
+    .await;
+    let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
+    with_browser(move |client| async move {
+        let root = to_the_card(&client, &shop).await;
+        choose_score(&root, 9).await;
+        in_card(&root, "textarea")
+            .await
+            .send_keys("Quick delivery")
+            .await
+            .unwrap();
+        assert_eq!(send(&root).await, "Thank you for your feedback!");
+        let link = in_card(&root, "a.cta").await;
+        assert_eq!(link.text().await.unwrap(), "Leave us a review");
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some("https://reviews.example/pulso-demo-shop")
+        );
+        assert_eq!(
+            link.attr("target").await.unwrap().as_deref(),
+            Some("_blank")
+        );
+        assert_eq!(axe_violations(&client).await, Vec::<String>::new());
+        let shot = in_card(&root, ".card").await.screenshot().await.unwrap();
+        save_doc_image("thanks.png", &shot);
+        // Offered with the follow-up, not clicked yet.
+        let offered = eventually("the offer", || async {
+            let ctas = report(&collector).await["calls_to_action"].clone();
+            (ctas["promoter"]["offered"] == 1).then_some(ctas)
+        })
+        .await;
+        assert_eq!(offered["promoter"]["clicked"], 0, "{offered}");
+        // By keyboard, as a link is followed: Tab to it, Enter.
+        tab_to(&client, "A:").await;
+        press(&client, &[fantoccini::key::Key::Enter.into()]).await;
+        let clicked = eventually("the click", || async {
+            let ctas = report(&collector).await["calls_to_action"].clone();
+            (ctas["promoter"]["clicked"] == 1).then_some(ctas)
+        })
+        .await;
+        assert_eq!(
+            clicked,
+            serde_json::json!({"promoter": {"offered": 1, "clicked": 1, "click_rate": 1.0}})
+        );
+    })
+    .await;
+    let (shop, collector) = (stack.shop.clone(), stack.collector.clone());
+    with_browser(move |client| async move {
+        let root = to_the_card(&client, &shop).await;
+        choose_score(&root, 2).await;
+        assert_eq!(
+            send(&root).await,
+            "Thank you for telling us. Our team will get back to you within 24 hours."
+        );
+        assert!(shown_in_card(&root, "a.cta").await.is_none());
+        once(&collector, "the detractor's answer", |o| o["answers"] == 2).await;
+    })
+    .await;
+    let report = report(&stack.collector).await;
+    assert_eq!(report["calls_to_action"]["promoter"]["clicked"], 1);
+    assert!(report["calls_to_action"].get("detractor_0_3").is_none());
+    let rows = stack.export_csv().await;
+    let cta = Stack::column("cta");
+    let mut marks: Vec<&str> = rows.iter().map(|r| &r[cta]).collect();
+    marks.sort_unstable();
+    assert_eq!(marks, ["", "clicked"]);
+
+    // The dashboard's table of calls to action, in English and Spanish.
+    stack.pulso_user(
+        &[
+            "add",
+            "--email",
+            "ana@shop.test",
+            "--name",
+            "Ana",
+            "--site",
+            "shop",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    for (languages, row) in [
+        ("en-US,en", "promoter 1 1 100 %"),
+        ("es-ES,es", "promoter 1 1 100 %"),
+    ] {
+        let collector = stack.collector.clone();
+        with_browser_in(languages, move |client| async move {
+            sign_in(&client, &collector, "ana@shop.test", PASSWORD).await;
+            client
+                .goto(&format!("{collector}/dashboard/shop"))
+                .await
+                .unwrap();
+            let table = text_when(&client, "table.ctas", |t| t.contains("promoter")).await;
+            assert!(table.lines().any(|l| l == row), "{table}");
+            no_violations(&client, "the calls to action").await;
+        })
+        .await;
+    }
 }
 
 const PASSWORD: &str = "juniper-anvil-lotus-7";

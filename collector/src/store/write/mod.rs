@@ -90,7 +90,7 @@ fn finish(
 
 /// The columns an upsert writes, in the order of the elements of each row
 /// array in the batch's JSON parameter.
-const COLUMNS: [(&str, Kind); 24] = [
+const COLUMNS: [(&str, Kind); 25] = [
     ("id", Kind::Text),
     ("rev", Kind::Int),
     ("site", Kind::Text),
@@ -115,6 +115,7 @@ const COLUMNS: [(&str, Kind); 24] = [
     ("user_verified", Kind::Int),
     ("owner_id", Kind::OwnerEmail),
     ("traits", Kind::Text),
+    ("cta", Kind::Int),
 ];
 
 /// The columns of an outbox event, likewise.
@@ -225,7 +226,7 @@ impl Statements {
                 rev = excluded.rev, score = excluded.score, class = excluded.class,
                 band = excluded.band, step = excluded.step, page = excluded.page,
                 locale = excluded.locale, user_id = excluded.user_id, props = excluded.props,
-                traits = excluded.traits,
+                traits = excluded.traits, cta = excluded.cta,
                 user_verified = excluded.user_verified,
                 follow_up = excluded.follow_up, open_text = excluded.open_text,
                 first_survey = excluded.first_survey, reason_ids = excluded.reason_ids,
@@ -313,6 +314,7 @@ fn answer_row(a: &NewAnswer) -> [Value<'_>; COLUMNS.len()] {
         Int(a.user_verified.map(i64::from)),
         text(&a.owner),
         text(&a.traits),
+        Int(a.cta.map(i64::from)),
     ]
 }
 
@@ -477,6 +479,7 @@ mod tests {
             props: "{}".into(),
             traits: None,
             first_survey: Some(true),
+            cta: None,
             follow_up: None,
             open_text: None,
             reason_ids: None,
@@ -499,7 +502,7 @@ mod tests {
         assert_eq!(kinds(&event_row(&event)), declared(&EVENT_COLUMNS));
         assert_eq!(
             json_array([answer_row(&answer)]).unwrap(),
-            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null,null,null]]"#
+            r#"[["id",2,"shop","nps","r",9,"promoter","promoters",null,"/done","en",null,"{}",null,null,1,1,1,null,null,null,null,null,null,null]]"#
         );
     }
 }
