@@ -196,8 +196,9 @@ pub fn calls_to_action(w: &Words, report: &Report) -> String {
             esc(band),
             c.offered,
             c.clicked,
-            c.click_rate
-                .map_or("–".to_owned(), |r| format!("{:.0} %", r * 100.0)),
+            c.click_rate.map_or("–".to_owned(), |r| {
+                fill(w.percent, &[("a", &format!("{:.0}", r * 100.0))])
+            }),
         );
     }
     out.push_str("</tbody></table></section>\n");

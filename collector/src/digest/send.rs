@@ -196,8 +196,7 @@ pub fn events(site: &Site, d: &Digest, now: i64) -> Vec<Event> {
     let dropped = d.change.is_some_and(|c| c.significant && c.change < 0.0);
     let mut events = Vec::new();
     for hook in &site.webhooks {
-        let hears = |kind: &str| hook.programme_events.iter().any(|k| k == kind);
-        if hears("digest.weekly") {
+        if hook.hears("digest.weekly") {
             let key = format!("{}/{}/digest-{}", site.key, hook.id, d.period);
             events.push(Event {
                 body: render::event_body(hook.format, &key, &hook.id, d),
@@ -209,7 +208,7 @@ pub fn events(site: &Site, d: &Digest, now: i64) -> Vec<Event> {
                 created_at: now,
             });
         }
-        if dropped && hears("nps.dropped") {
+        if dropped && hook.hears("nps.dropped") {
             let key = format!("{}/{}/nps-dropped-{}", site.key, hook.id, d.period);
             events.push(Event {
                 body: alert_body(hook.format, &key, &hook.id, d),
@@ -247,15 +246,7 @@ fn alert_body(format: crate::webhooks::Format, key: &str, hook: &str, d: &Digest
             "dashboard_url": d.dashboard_url,
         })
         .to_string(),
-        crate::webhooks::Format::Slack => {
-            let text = format!(
-                ":warning: {} <{}|dashboard>",
-                crate::webhooks::slack_escape(&text),
-                d.dashboard_url
-            );
-            json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
-                .to_string()
-        }
+        crate::webhooks::Format::Slack => crate::webhooks::slack_alert(&text, &d.dashboard_url),
     }
 }
 

@@ -12,6 +12,7 @@ use super::Wave;
 use crate::config::{Settings, Site};
 use crate::report::{Change, Tally, change, wave_tally};
 use crate::store::{Event, Store, StoreError};
+use crate::webhooks::Webhook;
 
 /// How often the collector looks for a wave that closed.
 const EVERY: Duration = Duration::from_secs(300);
@@ -26,7 +27,7 @@ pub async fn keep_watching(settings: Settings, store: Store) {
         tick.tick().await;
         let now = crate::people::now_millis();
         for site in settings.sites.values() {
-            if let Err(error) = queue_wave_alerts(&store, site, &settings.link_base, now).await {
+            if let Err(error) = queue_wave_alerts(&store, site, now).await {
                 tracing::warn!(site = site.key, %error, "wave alerts not checked; tried again soon");
             }
         }
@@ -80,32 +81,19 @@ pub async fn wave_drops(store: &Store, site: &Site, now: i64) -> Result<Vec<Wave
 /// Queues the `nps.dropped` events of `site`'s waves that dropped, for its
 /// webhooks that list the event; returns how many were queued (the outbox
 /// keeps one event per key: a wave checked again queues nothing new).
-pub async fn queue_wave_alerts(
-    store: &Store,
-    site: &Site,
-    link_base: &str,
-    now: i64,
-) -> Result<usize, StoreError> {
-    if site.waves.is_empty()
-        || !site
-            .webhooks
-            .iter()
-            .any(|h| h.programme_events.iter().any(|k| k == "nps.dropped"))
-    {
+pub async fn queue_wave_alerts(store: &Store, site: &Site, now: i64) -> Result<usize, StoreError> {
+    if site.waves.is_empty() || !site.webhooks.iter().any(|h| h.hears("nps.dropped")) {
         return Ok(0);
     }
     let mut events = Vec::new();
     for drop in wave_drops(store, site, now).await? {
-        for hook in &site.webhooks {
-            if !hook.programme_events.iter().any(|k| k == "nps.dropped") {
-                continue;
-            }
+        for hook in site.webhooks.iter().filter(|h| h.hears("nps.dropped")) {
             let key = format!(
                 "{}/{}/nps-dropped-{}-wave-{}",
                 site.key, hook.id, drop.survey, drop.wave.number
             );
             events.push(Event {
-                body: body(hook.format, &key, &hook.id, site, link_base, &drop),
+                body: body(hook, &key, &site.key, &drop),
                 key,
                 site: site.key.clone(),
                 webhook: hook.id.clone(),
@@ -130,22 +118,14 @@ fn figures(t: &Tally) -> serde_json::Value {
     })
 }
 
-fn body(
-    format: crate::webhooks::Format,
-    key: &str,
-    hook: &str,
-    site: &Site,
-    link_base: &str,
-    d: &WaveDrop,
-) -> String {
-    let dashboard_url = format!("{link_base}/dashboard/{}", site.key);
+fn body(hook: &Webhook, key: &str, site: &str, d: &WaveDrop) -> String {
     let opens = crate::export::rfc3339(d.wave.opens);
-    match format {
+    match hook.format {
         crate::webhooks::Format::Json => json!({
             "id": key,
             "type": "nps.dropped",
-            "site": site.key,
-            "webhook": hook,
+            "site": site,
+            "webhook": hook.id,
             "survey": d.survey,
             "wave": d.wave.number,
             "opens": opens,
@@ -153,27 +133,20 @@ fn body(
             "now": figures(&d.now),
             "before": figures(&d.before),
             "change": d.change,
-            "dashboard_url": dashboard_url,
+            "dashboard_url": hook.dashboard_url,
         })
         .to_string(),
         crate::webhooks::Format::Slack => {
             let text = format!(
-                "{} · {} wave {} (opened {}): NPS {:+.0} points against the wave before \
+                "{site} · {} wave {} (opened {}): NPS {:+.0} points against the wave before \
                  (± {:.0}), more than the samples explain.",
-                site.key,
                 d.survey,
                 d.wave.number,
                 opens.get(..10).unwrap_or(&opens),
                 d.change.change,
                 d.change.margin_of_error
             );
-            let text = format!(
-                ":warning: {} <{}|dashboard>",
-                crate::webhooks::slack_escape(&text),
-                dashboard_url
-            );
-            json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
-                .to_string()
+            crate::webhooks::slack_alert(&text, &hook.dashboard_url)
         }
     }
 }

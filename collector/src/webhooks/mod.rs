@@ -107,6 +107,12 @@ enum Phase {
 }
 
 impl Webhook {
+    /// Whether it listed the programme's event `kind` (`digest.weekly`,
+    /// `nps.dropped`) in `programme_events`.
+    pub fn hears(&self, kind: &str) -> bool {
+        self.programme_events.iter().any(|k| k == kind)
+    }
+
     fn wants(&self, a: &NewAnswer, class: &str, band: &str) -> bool {
         self.passes(class, band, &a.survey, a.step.as_deref())
     }
@@ -351,6 +357,17 @@ pub async fn statuses(
         });
     }
     Ok(out)
+}
+
+/// A Slack message alerting of `text` (plain text, escaped here), with a
+/// link to `dashboard_url`: the programme's alerts (`nps.dropped`).
+pub fn slack_alert(text: &str, dashboard_url: &str) -> String {
+    let text = format!(
+        ":warning: {} <{dashboard_url}|dashboard>",
+        slack_escape(text)
+    );
+    serde_json::json!({"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]})
+        .to_string()
 }
 
 /// Slack's three control characters in message text.

@@ -170,7 +170,7 @@ async fn a_promoter_follows_the_call_to_action_and_the_report_counts_it() {
         &format!("{PASSWORD}\n"),
     );
     for (languages, row) in [
-        ("en-US,en", "promoter 1 1 100 %"),
+        ("en-US,en", "promoter 1 1 100%"),
         ("es-ES,es", "promoter 1 1 100 %"),
     ] {
         let collector = stack.collector.clone();
