@@ -221,7 +221,7 @@ impl Statements {
         // on PostgreSQL, RETURNING says which rows were ours. (On SQLite the
         // batch holds the write lock since its read: every row it writes is.)
         let upsert = format!(
-            "INSERT INTO answers ({}) {}
+            "INSERT {}INTO answers ({}) {}
              ON CONFLICT (id) DO UPDATE SET
                 rev = excluded.rev, score = excluded.score, class = excluded.class,
                 band = excluded.band, step = excluded.step, page = excluded.page,
@@ -237,6 +237,15 @@ impl Statements {
                AND answers.site = excluded.site
                AND answers.survey = excluded.survey
                AND answers.respondent = excluded.respondent{}",
+            // On SQLite a constraint that fails rolls the whole transaction
+            // back, as a failed batch is anyway; with the default (ABORT),
+            // each upsert, as it fires triggers, copied every page it
+            // touched into a statement journal in case it alone had to be
+            // undone.
+            match backend {
+                Backend::Sqlite => "OR ROLLBACK ",
+                Backend::Postgres => "",
+            },
             names(&COLUMNS),
             rows_source(backend, &COLUMNS),
             match backend {
@@ -458,17 +467,15 @@ mod tests {
             .collect()
     }
 
-    /// PostgreSQL casts each element by the kind COLUMNS declares: the rows
-    /// must put a value of that kind at each place.
-    #[test]
-    fn rows_hold_the_kinds_their_columns_declare() {
-        let answer = NewAnswer {
-            id: "id".into(),
+    /// A score-only answer of `id`, for the writers' tests.
+    pub(in crate::store::write) fn answer(id: &str, score: u8) -> NewAnswer {
+        NewAnswer {
+            id: id.into(),
             rev: 2,
             site: "shop".into(),
             survey: "nps".into(),
             respondent: "r".into(),
-            score: 9,
+            score,
             class: "promoter",
             band: "promoters".into(),
             step: None,
@@ -488,7 +495,14 @@ mod tests {
             owner: None,
             at_millis: 1,
             events: None,
-        };
+        }
+    }
+
+    /// PostgreSQL casts each element by the kind COLUMNS declares: the rows
+    /// must put a value of that kind at each place.
+    #[test]
+    fn rows_hold_the_kinds_their_columns_declare() {
+        let answer = answer("id", 9);
         assert_eq!(kinds(&answer_row(&answer)), declared(&COLUMNS));
         let event = Event {
             key: "k".into(),

@@ -156,6 +156,48 @@ fn write_batch_sqlite(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::NewAnswer;
+    use crate::store::write::tests::answer;
+
+    fn job(answer: NewAnswer) -> Job {
+        Job {
+            answer,
+            done: tokio::sync::oneshot::channel().0,
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(5),
+        }
+    }
+
+    fn count(connection: &rusqlite::Connection, table: &str) -> i64 {
+        connection
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A constraint one answer breaks takes the whole batch back, its
+    /// rollups too, as the upsert's `OR ROLLBACK` says, and the next batch
+    /// commits.
+    #[tokio::test]
+    async fn a_broken_constraint_rolls_the_batch_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pulso.db");
+        let url = format!("sqlite://{}", path.display());
+        crate::store::Store::open(&url).await.unwrap().close().await;
+        let mut connection = open_sqlite(&path).unwrap();
+        let batch = [job(answer("a", 9)), job(answer("b", 11))];
+        let e = write_batch_sqlite(&mut connection, &batch).unwrap_err();
+        assert!(e.to_string().contains("CHECK constraint failed"), "{e}");
+        assert!(connection.is_autocommit());
+        assert_eq!(count(&connection, "answers"), 0);
+        assert_eq!(count(&connection, "rollup_hours"), 0);
+        let batch = [job(answer("a", 9)), job(answer("b", 10))];
+        let (outcomes, _) = write_batch_sqlite(&mut connection, &batch).unwrap();
+        assert_eq!(outcomes, [Upsert::Stored, Upsert::Stored]);
+        assert_eq!(count(&connection, "answers"), 2);
+        let n: i64 = connection
+            .query_row("SELECT sum(n) FROM rollup_hours", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+    }
 
     #[test]
     fn a_weakened_connection_is_caught() {
