@@ -180,7 +180,7 @@ fn inbox_section(bin: &Path, db: &str, answers: u64) -> Result<String> {
         "## The inbox over {answers} answers\n\n\
          In one process over the same SQLite file, {:.0} alternating rounds after a warm-up; \
          medians. The first page is the newest 50 answers but dismissed ones, as the inbox opens; \
-         the plain read takes the same 50 rows by the (site, created_at) index and nothing else. \
+         the plain read takes the same 50 rows by the (site, created_at, id) index and nothing else. \
          The search is the inbox's text search for \"mensajero\" (FTS5, accents folded; a quarter \
          of the \"Other\" texts have it), its first 50 rows; its plain read takes those 50 rows by \
          primary key. The counts are the inbox's tabs (answers per status, and how many are \
@@ -231,7 +231,7 @@ fn rollups_section(bin: &Path, dir: &Path, db: &str, answers: u64) -> Result<Str
          indexed reads. In one process over an SQLite file of the answers above and one of ten \
          times as many (the same year, so the same number of days); {} rounds after a warm-up, \
          alternating with a plain read of one page of rows (the newest 50, by the (site, \
-         created_at) index); medians. The table above has the same report counted answer by \
+         created_at, id) index); medians. The table above has the same report counted answer by \
          answer, the reference the rollups are tested against.\n\n{table}\n\
          Target: the report under 200 ms at both sizes — worst {worst:.1} ms: {}.\n",
         21,

@@ -162,7 +162,7 @@ const OTHER_TEXTS: [&str; 4] = [
 /// but dismissed) and its counts per status, and a text search ("mensajero",
 /// typed without its accent's help: a quarter of the "Other" texts), each
 /// next to a plain indexed read of the same rows (the newest 50 by the
-/// (site, created_at) index; the search's 50 by primary key).
+/// (site, created_at, id) index; the search's 50 by primary key).
 async fn inbox(db: &str) -> Result<(), Box<dyn std::error::Error>> {
     use collector::store::InboxFilter;
     let store = Store::open(db).await?;
@@ -324,7 +324,7 @@ fn insert_generated(path: &str, n: u64) -> rusqlite::Result<()> {
 }
 
 /// Milliseconds to read one page of rows plainly: the site's newest 50 by
-/// the (site, created_at) index, the columns a list shows.
+/// the (site, created_at, id) index, the columns a list shows.
 async fn newest_page(plain: &mut sqlx::SqliteConnection) -> Result<f64, sqlx::Error> {
     let started = Instant::now();
     std::hint::black_box(
@@ -350,7 +350,7 @@ const ROLLUP_TRIGGERS: [&str; 5] = [
 ];
 
 /// The report from the rollups, against a plain read of one page of rows
-/// (the newest 50 by the (site, created_at) index), in alternating rounds
+/// (the newest 50 by the (site, created_at, id) index), in alternating rounds
 /// after a warm-up; medians in milliseconds.
 async fn report(db: &str) -> Result<(), Box<dyn std::error::Error>> {
     let settings = parse(
