@@ -116,8 +116,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    match runtime.block_on(run(cli.command)) {
+    match start(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pulso: {e}");
@@ -127,6 +126,18 @@ fn main() -> ExitCode {
 }
 
 type Error = Box<dyn std::error::Error>;
+
+/// Runs `command` on a runtime: the collector's sized for its database
+/// (read first, so a bad file stops it before anything starts), tokio's
+/// default for the one-off commands.
+fn start(command: Command) -> Result<(), Error> {
+    if let Command::Serve { config } = command {
+        let settings = config::load(&config)?;
+        let runtime = collector::server::runtime(settings.database_url.expose())?;
+        return runtime.block_on(serve(settings, config));
+    }
+    tokio::runtime::Runtime::new()?.block_on(run(command))
+}
 
 async fn run(command: Command) -> Result<(), Error> {
     match command {
@@ -279,7 +290,7 @@ async fn run(command: Command) -> Result<(), Error> {
             println!("{}", done?);
             Ok(())
         }
-        Command::Serve { config } => serve(config::load(&config)?, config).await,
+        Command::Serve { .. } => unreachable!("`start` serves"),
         Command::Reload { config } => {
             config::load(&config)?;
             let pid_file = config.with_extension("pid");

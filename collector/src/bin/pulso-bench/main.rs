@@ -43,14 +43,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SITE: &str = "shop";
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "serve") {
+        // The collector on the runtime it ships with.
+        let url = args.get(1).ok_or("serve needs DB_URL")?;
+        return collector::server::runtime(url)?
+            .block_on(serve(url, args.get(2).is_some_and(|a| a == "--no-rollups")));
+    }
+    tokio::runtime::Runtime::new()?.block_on(run(args))
+}
+
+/// Every mode but `serve`, on tokio's default runtime (the peer's is what a
+/// user would write: `#[tokio::main]`).
+async fn run(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
-        Some("serve") => {
-            let url = args.get(1).ok_or("serve needs DB_URL")?;
-            return serve(url, args.get(2).is_some_and(|a| a == "--no-rollups")).await;
-        }
         Some("peer") => return peer::serve(args.get(1).ok_or("peer needs PATH")?).await,
         Some("load") => return load(&args[1..]).await,
         Some("decode") => return decode(),
