@@ -37,9 +37,10 @@ pub fn runtime(database_url: &str) -> std::io::Result<tokio::runtime::Runtime> {
 /// thread of its own, busy whenever answers arrive (see `store::write`);
 /// a worker for every core made three busy threads share two cores. On two
 /// cores, in interleaved rounds of `pulso-bench load`, one worker stored
-/// 3–23 % more answers per second than two at 64 and 256 clients (and used
-/// less CPU per answer). On PostgreSQL the writer is a task among the
-/// others: every core serves.
+/// 3–23 % more answers per second than two at 64 and 256 clients, with less
+/// CPU per answer; on a day the shared machine gave a quarter of that rate,
+/// the two were within its noise (−7 % at 64, +9 % at 256). On PostgreSQL
+/// the writer is a task among the others: every core serves.
 pub fn worker_threads(backend: Option<Backend>, cores: usize) -> usize {
     match backend {
         Some(Backend::Sqlite) => cores.saturating_sub(1).max(1),
