@@ -14,9 +14,11 @@ use crate::{Result, exec};
 /// Concurrent clients of the load generator.
 const LEVELS: [usize; 4] = [1, 16, 64, 256];
 const SECONDS: &str = "3s";
-/// Rounds per level, the no-op and ingest alternating: a level's figures are
-/// the median round's, so one noisy moment of a shared machine moves neither.
-const ROUNDS: usize = 3;
+/// Rounds per level, the servers taking turns in an order rotated each round:
+/// a level's figures are the median round's, so one noisy moment of a shared
+/// machine moves none of them (with three rounds, the one-client level's fsyncs
+/// still swung the ratios by 2x between runs).
+const ROUNDS: usize = 5;
 
 /// Peers, pinned: PostHog's surveys extension and SurveyJS (core, UI, CSS).
 const POSTHOG: &str = "posthog-js@1.449.2";
@@ -164,18 +166,36 @@ fn ingest(
     for concurrency in LEVELS {
         let (mut noops, mut reals, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let mut theirs: Vec<Vec<Load>> = others.iter().map(|_| Vec::new()).collect();
-        for _ in 0..ROUNDS {
-            let noop = load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?;
-            let real = load(bin, &server.url, "/v1/responses", concurrency, SECONDS)?;
-            for (other, loads) in others.iter().zip(&mut theirs) {
-                loads.push(load(
-                    bin,
-                    &other.url,
-                    "/v1/responses",
-                    concurrency,
-                    SECONDS,
-                )?);
+        for round in 0..ROUNDS {
+            // Turn by turn: the no-op (0), ingest (1), each other server (2…),
+            // the order rotated each round, so none always follows another.
+            let turns = 2 + others.len();
+            let (mut noop, mut real) = (None, None);
+            for turn in (0..turns).map(|t| (t + round) % turns) {
+                match turn {
+                    0 => noop = Some(load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?),
+                    1 => {
+                        real = Some(load(
+                            bin,
+                            &server.url,
+                            "/v1/responses",
+                            concurrency,
+                            SECONDS,
+                        )?)
+                    }
+                    n => theirs[n - 2].push(load(
+                        bin,
+                        &others[n - 2].url,
+                        "/v1/responses",
+                        concurrency,
+                        SECONDS,
+                    )?),
+                }
             }
+            let (noop, real) = (
+                noop.ok_or("no no-op round")?,
+                real.ok_or("no ingest round")?,
+            );
             ratios.push(real.rate / noop.rate);
             noops.push(noop);
             reals.push(real);
@@ -262,7 +282,7 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
          /bench/noop`, beside `POST /v1/responses` on the same server and port, behind the same layers; \
          the load generator is a separate process (`pulso-bench load`, keep-alive connections, every \
          answer a new id) on loopback. Each level runs {ROUNDS} rounds of {SECONDS} per endpoint, the \
-         no-op and ingest alternating; a row shows the median round of each (its rate and latency). \
+         servers taking turns in an order rotated each round; a row shows the median round of each (its rate and latency). \
          \"ingest / no-op\" is the ratio of their rates in the same run (in brackets, the lowest and \
          highest of the rounds' ratios): what validating and durably storing an answer costs \
          against the limit of the HTTP server on this machine (load generator included). SQLite: a \
