@@ -238,10 +238,9 @@ impl Statements {
                AND answers.survey = excluded.survey
                AND answers.respondent = excluded.respondent{}",
             // On SQLite a constraint that fails rolls the whole transaction
-            // back, as a failed batch is anyway; with the default (ABORT),
-            // each upsert, as it fires triggers, copied every page it
-            // touched into a statement journal in case it alone had to be
-            // undone.
+            // back, as a failed batch is anyway. (The statement journal
+            // stays: SQLite codes the DO UPDATE, and the triggers' upserts,
+            // with ABORT whatever this says; see ARCHITECTURE.md.)
             match backend {
                 Backend::Sqlite => "OR ROLLBACK ",
                 Backend::Postgres => "",
