@@ -348,8 +348,10 @@ async fn newest_page(plain: &mut sqlx::SqliteConnection) -> Result<f64, sqlx::Er
 
 /// The triggers that keep the rollups (SQLite's names; PostgreSQL has the
 /// first two and `rollup_update`).
-const ROLLUP_TRIGGERS: [&str; 5] = [
+const ROLLUP_TRIGGERS: [&str; 7] = [
     "rollup_insert",
+    "rollup_insert_reasons",
+    "rollup_insert_folded",
     "rollup_delete",
     "rollup_update",
     "rollup_update_scores",
