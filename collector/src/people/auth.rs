@@ -285,7 +285,10 @@ fn is_page(path: &str) -> bool {
         "/dashboard",
     ]
     .iter()
-    .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    .any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// What the sites' pages post to, from their own origins: no credentials
