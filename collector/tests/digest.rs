@@ -2,8 +2,9 @@
 //! PostgreSQL: its figures, sent once with two collectors on one database,
 //! caught up after a stop, skipped when there is nothing to say, emailed to
 //! the members who chose it (received by an SMTP server on loopback, with
-//! its subject, text and HTML parts), its webhook events and the trend
-//! alert, the printable page and `pulso digest`.
+//! its subject, text and HTML parts), a refused email tried again alone,
+//! its webhook events and the trend alert, the printable page and
+//! `pulso digest`.
 
 mod common;
 
@@ -261,6 +262,63 @@ async fn sent_once_by_two_collectors_emailed_to_who_chose_it_with_its_webhook_ev
         subjects.contains(&"Pulso · shop · 2025-03-02: NPS 100".to_owned()),
         "{subjects:?}"
     );
+}
+
+/// An email refused for a while (a busy mailbox) is tried again when the
+/// claim runs out, to that member alone: who got the digest the first time
+/// never gets it twice, and its webhook events are not queued again.
+#[tokio::test]
+async fn a_failed_email_is_tried_again_without_sending_twice_to_the_others() {
+    let sink = Sink::start().await;
+    let app = digest_app(&sink).await;
+    let settings = settings(&app);
+    two_weeks(&app, &settings).await;
+    make_member(&app.store, "ana@shop.test", false, &[("shop", "viewer")]).await;
+    make_member(&app.store, "owner@shop.test", true, &[]).await;
+    sink.refuse("owner@shop.test", true);
+    let site = &settings.sites["shop"];
+
+    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.emails, ["ana@shop.test"]);
+    assert_eq!(first.failed.len(), 1, "{:?}", first.failed);
+    assert!(
+        first.failed[0].starts_with("owner@shop.test: "),
+        "{:?}",
+        first.failed
+    );
+    assert_eq!(first.events, 2);
+    assert_eq!(
+        app.store.digest_sent("shop", "weekly", W09).await.unwrap(),
+        None
+    );
+
+    // Within the claim nothing goes; after it, the owner's email alone.
+    sink.refuse("owner@shop.test", false);
+    let minute = MONDAY_TEN + 60_000;
+    let held = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, minute).await;
+    assert_eq!(held.unwrap(), None);
+    let later = MONDAY_TEN + 11 * 60_000;
+    let second = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.emails, ["owner@shop.test"]);
+    assert!(second.failed.is_empty(), "{:?}", second.failed);
+    assert_eq!(
+        app.store.digest_sent("shop", "weekly", W09).await.unwrap(),
+        Some(false)
+    );
+    let again = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, later + 60_000);
+    assert_eq!(again.await.unwrap(), None);
+
+    let mut to: Vec<String> = sink.received().iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ana@shop.test", "owner@shop.test"]);
+    let kinds: Vec<String> = outbox(&app).await.into_iter().map(|(_, k, _)| k).collect();
+    assert_eq!(kinds, ["digest.weekly", "nps.dropped"]);
 }
 
 #[tokio::test]

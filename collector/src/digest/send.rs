@@ -25,7 +25,7 @@ const LEASE_MS: i64 = 10 * 60 * 1000;
 /// What a sending did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sent {
-    /// Whom it was emailed to.
+    /// Whom it was emailed to this time.
     pub emails: Vec<String>,
     /// Webhook events queued (digests and alerts).
     pub events: usize,
@@ -93,7 +93,7 @@ pub async fn send_due(
             .map_err(|e| e.to_string())?;
         return Ok(None);
     }
-    let sent = deliver(settings, store, site, &digest, now).await?;
+    let sent = deliver(settings, store, site, &digest, now, Some(&label)).await?;
     if sent.failed.is_empty() {
         store
             .digest_done(&site.key, kind.name(), &label, now, false)
@@ -135,17 +135,20 @@ pub async fn send_now(
     let digest = build(store, site, period, &settings.link_base, now)
         .await
         .map_err(|e| e.to_string())?;
-    deliver(settings, store, site, &digest, now).await
+    deliver(settings, store, site, &digest, now, None).await
 }
 
 /// The digest to its webhooks (weekly only) and by email to the members of
-/// its cadence.
+/// its cadence. With the claimed period's `label`, each email sent is noted,
+/// and a member it reached before (a claim whose email to another failed) is
+/// not sent it again; the webhook events are keyed, so they never repeat.
 async fn deliver(
     settings: &Settings,
     store: &Store,
     site: &Site,
     digest: &Digest,
     now: i64,
+    label: Option<&str>,
 ) -> Result<Sent, String> {
     let mut sent = Sent::default();
     if digest.kind == Kind::Weekly {
@@ -163,10 +166,17 @@ async fn deliver(
         Kind::Weekly => Cadence::Weekly,
         Kind::Daily => Cadence::Daily,
     };
-    let recipients = store
+    let mut recipients = store
         .digest_recipients(&site.key, cadence)
         .await
         .map_err(|e: StoreError| e.to_string())?;
+    if let Some(label) = label {
+        let reached = store
+            .digest_emailed(&site.key, digest.kind.name(), label)
+            .await
+            .map_err(|e| e.to_string())?;
+        recipients.retain(|(email, _)| !reached.contains(email));
+    }
     if recipients.is_empty() {
         return Ok(sent);
     }
@@ -179,7 +189,15 @@ async fn deliver(
     for (email, name) in recipients {
         match email_to(smtp, w, digest, &email, &name) {
             Ok(message) => match transport.send(message).await {
-                Ok(_) => sent.emails.push(email),
+                Ok(_) => {
+                    if let Some(label) = label {
+                        store
+                            .digest_emailed_to(&site.key, digest.kind.name(), label, &email, now)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    sent.emails.push(email);
+                }
                 Err(error) => sent.failed.push(format!("{email}: {error}")),
             },
             Err(error) => sent.failed.push(format!("{email}: {error}")),

@@ -113,6 +113,47 @@ impl Store {
         Ok(row.map(|r| r.get::<i64, _>(0) != 0))
     }
 
+    /// Whom `site`'s digest of `kind` for `period` was emailed to already.
+    pub async fn digest_emailed(
+        &self,
+        site: &str,
+        kind: &str,
+        period: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT email FROM digest_emails WHERE site = $1 AND kind = $2 AND period = $3",
+        )
+        .bind(site)
+        .bind(kind)
+        .bind(period)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::from)
+    }
+
+    /// Notes that `site`'s digest of `kind` for `period` reached `email`.
+    pub async fn digest_emailed_to(
+        &self,
+        site: &str,
+        kind: &str,
+        period: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO digest_emails (site, kind, period, email, sent_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(site)
+        .bind(kind)
+        .bind(period)
+        .bind(email)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The emails and names of the active members of `site` (owners
     /// included) who set a password and want the digest `cadence`.
     pub async fn digest_recipients(

@@ -1,9 +1,11 @@
 //! A small SMTP server on loopback that keeps what it is sent: enough of
 //! RFC 5321 for a client that sends mail (greeting, EHLO, MAIL, RCPT, DATA
 //! with dot-stuffing, RSET, NOOP, QUIT), so a test sees the digest's emails
-//! as a mail server gets them.
+//! as a mail server gets them. A recipient it is told to refuse gets a
+//! temporary failure (450) at RCPT, as from a full or busy mailbox.
 #![allow(dead_code)]
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -21,6 +23,7 @@ pub struct Received {
 pub struct Sink {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Sink {
@@ -28,16 +31,31 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let kept = received.clone();
+        let refused = Arc::new(Mutex::new(HashSet::new()));
+        let (kept, refusing) = (received.clone(), refused.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let kept = kept.clone();
+                let (kept, refusing) = (kept.clone(), refusing.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, kept).await;
+                    let _ = session(stream, kept, refusing).await;
                 });
             }
         });
-        Sink { port, received }
+        Sink {
+            port,
+            received,
+            refused,
+        }
+    }
+
+    /// Refuses mail to `email` from now on (`false`: takes it again).
+    pub fn refuse(&self, email: &str, refuse: bool) {
+        let mut refused = self.refused.lock().unwrap();
+        if refuse {
+            refused.insert(email.to_owned());
+        } else {
+            refused.remove(email);
+        }
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -48,6 +66,7 @@ impl Sink {
 async fn session(
     stream: tokio::net::TcpStream,
     kept: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<HashSet<String>>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -72,8 +91,13 @@ async fn session(
                 b"250 OK\r\n"
             }
             "RCPT" => {
-                to.push(address(&command));
-                b"250 OK\r\n"
+                let address = address(&command);
+                if refused.lock().unwrap().contains(&address) {
+                    b"450 4.2.1 mailbox busy, try again later\r\n"
+                } else {
+                    to.push(address);
+                    b"250 OK\r\n"
+                }
             }
             "DATA" => {
                 write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
