@@ -66,17 +66,19 @@ export function boot(base, site, store, wasm) {
     if (settled === false) setTimeout(flush, 2e3);
     return outbox().some(function (e) { return e.id == a.id });
   };
-  // Posts an answer. Resolves 1 when the collector stored it, 2 when it
-  // refused it for good (a 4xx other than 408/429: its error is logged, once,
-  // and the answer is done with), nothing when it is worth sending again.
+  // Posts an answer (or a display). Resolves 1 when the collector stored it,
+  // 2 when it refused it for good (a 4xx other than 408/429: its error is
+  // logged, once, naming which of the two it was, and it is done with),
+  // nothing when it is worth sending again.
   var post = function (body) {
-    return fetch(base + (JSON.parse(body).display ? '/v1/displays' : '/v1/responses'), { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: body })
+    var what = JSON.parse(body).display ? 'display' : 'answer';
+    return fetch(base + (what == 'display' ? '/v1/displays' : '/v1/responses'), { method: 'POST', keepalive: true, headers: { 'content-type': 'application/json' }, body: body })
       .then(function (r) {
         if (r.ok) return 1;
         if (r.status < 500 && r.status != 408 && r.status != 429) return r.json().then(function (j) {
           return j.error.code + ' ' + j.error.field;
         }).catch(function () { return r.status }).then(function (why) {
-          console.warn('pulso: answer refused: ' + why);
+          console.warn('pulso: ' + what + ' refused: ' + why);
           return 2;
         });
       }, function () {});

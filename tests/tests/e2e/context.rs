@@ -55,7 +55,8 @@ async fn props_a_collector_would_refuse_are_dropped_with_one_warning() {
 /// An answer the collector refuses for good is not dropped in silence: the
 /// loader logs the collector's error once, whether the refusal meets the
 /// card's own post (its survey is gone from a collector restarted with a new
-/// configuration) or an answer waiting in the outbox.
+/// configuration) or an answer waiting in the outbox; a refused display
+/// is named as one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_answer_is_logged_with_the_collectors_error() {
     let stack = std::sync::Arc::new(tokio::sync::Mutex::new(Stack::start().await));
@@ -125,6 +126,32 @@ async fn a_refused_answer_is_logged_with_the_collectors_error() {
         })
         .await;
         assert_eq!(refused, "pulso: answer refused: score_out_of_range score");
+
+        // A display of the survey that is gone, left in the outbox: named as
+        // a display, not as an answer.
+        let display = serde_json::json!({
+            "id": "00000000-0000-4000-8000-00000000dcba", "rev": 1, "site": "shop",
+            "survey": "checkout_nps", "display": "shown"
+        });
+        client
+            .execute(
+                "localStorage.setItem(arguments[2], JSON.stringify([{id: arguments[0], rev: 1, \
+                 body: arguments[1], tries: 0, at: 0}]))",
+                vec![
+                    display["id"].clone(),
+                    display.to_string().into(),
+                    pulso_e2e::storage_key(&collector, "o").into(),
+                ],
+            )
+            .await
+            .unwrap();
+        client.goto(&page).await.unwrap();
+        let refused = eventually("the display's refusal in the console", || async {
+            let warned = spied(&client, "warned").await;
+            warned.into_iter().find(|w| w.contains(" refused: "))
+        })
+        .await;
+        assert_eq!(refused, "pulso: display refused: unknown_survey survey");
     })
     .await;
 }
