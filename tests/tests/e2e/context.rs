@@ -105,53 +105,47 @@ async fn a_refused_answer_is_logged_with_the_collectors_error() {
             "id": "00000000-0000-4000-8000-00000000abcd", "rev": 1, "site": "shop",
             "survey": "renamed_nps", "respondent": "r-outbox", "score": 11, "locale": "en"
         });
-        client
-            .execute(
-                "localStorage.setItem(arguments[2], JSON.stringify([{id: arguments[0], rev: 1, \
-                 body: arguments[1], tries: 0, at: 0}]))",
-                vec![
-                    bad["id"].clone(),
-                    bad.to_string().into(),
-                    pulso_e2e::storage_key(&collector, "o").into(),
-                ],
-            )
-            .await
-            .unwrap();
-        client.goto(&page).await.unwrap();
-        let refused = eventually("the outbox's refusal in the console", || async {
-            let warned = spied(&client, "warned").await;
-            warned
-                .into_iter()
-                .find(|w| w.starts_with("pulso: answer refused"))
-        })
-        .await;
-        assert_eq!(refused, "pulso: answer refused: score_out_of_range score");
-
-        // A display of the survey that is gone, left in the outbox: named as
-        // a display, not as an answer.
+        assert_eq!(
+            refused_from_outbox(&client, &page, &collector, &bad).await,
+            "pulso: answer refused: score_out_of_range score"
+        );
+        // A display of the survey that is gone: named as a display.
         let display = serde_json::json!({
             "id": "00000000-0000-4000-8000-00000000dcba", "rev": 1, "site": "shop",
             "survey": "checkout_nps", "display": "shown"
         });
-        client
-            .execute(
-                "localStorage.setItem(arguments[2], JSON.stringify([{id: arguments[0], rev: 1, \
-                 body: arguments[1], tries: 0, at: 0}]))",
-                vec![
-                    display["id"].clone(),
-                    display.to_string().into(),
-                    pulso_e2e::storage_key(&collector, "o").into(),
-                ],
-            )
-            .await
-            .unwrap();
-        client.goto(&page).await.unwrap();
-        let refused = eventually("the display's refusal in the console", || async {
-            let warned = spied(&client, "warned").await;
-            warned.into_iter().find(|w| w.contains(" refused: "))
-        })
-        .await;
-        assert_eq!(refused, "pulso: display refused: unknown_survey survey");
+        assert_eq!(
+            refused_from_outbox(&client, &page, &collector, &display).await,
+            "pulso: display refused: unknown_survey survey"
+        );
     })
     .await;
+}
+
+/// Leaves `body` alone in the outbox, loads `page` (whose loader sends the
+/// outbox at once) and returns the refusal it logs.
+async fn refused_from_outbox(
+    client: &fantoccini::Client,
+    page: &str,
+    collector: &str,
+    body: &serde_json::Value,
+) -> String {
+    client
+        .execute(
+            "localStorage.setItem(arguments[2], JSON.stringify([{id: arguments[0], rev: 1, \
+             body: arguments[1], tries: 0, at: 0}]))",
+            vec![
+                body["id"].clone(),
+                body.to_string().into(),
+                pulso_e2e::storage_key(collector, "o").into(),
+            ],
+        )
+        .await
+        .unwrap();
+    client.goto(page).await.unwrap();
+    eventually("the outbox's refusal in the console", || async {
+        let warned = spied(client, "warned").await;
+        warned.into_iter().find(|w| w.contains(" refused: "))
+    })
+    .await
 }
