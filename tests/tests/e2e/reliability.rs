@@ -380,8 +380,19 @@ async fn a_card_that_cannot_load_is_a_warning() {
     let page = format!("{}/t/spy/checkout", stack.shop);
     with_browser(move |client| async move {
         client.goto(&page).await.unwrap();
-        eventually("the configuration fetch", || async {
-            (spied(&client, "fetched").await.len() == 1).then_some(())
+        // The configuration has arrived (a resource entry is made when its
+        // response ends): the collector goes down after it, not during it.
+        eventually("the configuration", || async {
+            client
+                .execute(
+                    "return performance.getEntriesByType('resource') \
+                     .some((e) => e.name.endsWith('/v1/sites/shop/config'))",
+                    vec![],
+                )
+                .await
+                .ok()?
+                .as_bool()?
+                .then_some(())
         })
         .await;
         stack.kill().await;
