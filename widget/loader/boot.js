@@ -168,9 +168,13 @@ export function boot(base, site, store, wasm) {
     });
   };
   var survey = function (o) {
+    // A preview (`pulso('show', id)`) names its survey by id: it and the
+    // site's theme come from the configuration, fetched here, not by the
+    // loader, which has no bytes for it.
     var found = typeof o.s == 'string' ? fetch(base + '/v1/sites/' + site + '/config').then(function (r) { return r.json() }).then(function (c) {
       var s = c.surveys.find(function (s) { return s.id == o.s });
       if (!s) throw 'bad call: show';
+      o.t = c.theme;
       return s;
     }) : Promise.resolve(o.s);
     // The card does not wait for the first-survey lookup: it needs the answer

@@ -10,7 +10,7 @@
   const set = script && script.dataset;
   const site = set && set.site;
   const queued = (w.pulso && w.pulso.q) || [];
-  const base = script && script.src.replace(/\/[^\/]*$/, '');
+  const base = script && script.src.replace(/\/[^/]*$/, '');
   // Every key of ours is this collector's and this site's: two collectors (or
   // sites) on one origin never share an outbox, an id or a history. Keys:
   // r (the respondent id), t (the survey history), o (the outbox).
@@ -121,7 +121,7 @@
   const api = {
     __proto__: null,
     track: (step, props) => {
-      if (typeof step != 'string' || !step) throw BAD;
+      if (!step || typeof step != 'string') throw BAD;
       return check(step, object(props));
     },
     // `o.hash`: the site's HMAC of the id (verified identify).
@@ -132,9 +132,9 @@
       hash = object(o).hash;
     },
     // A survey now, whatever its triggers: a preview that records nothing
-    // unless {record: true}.
-    // (boot.js finds the survey by its id: a rare path.)
-    show: (id, o) => loadConfig().then((c) => display(c, id, 0, {}, !object(o).record)),
+    // unless {record: true}. (boot.js finds the survey and the theme by the
+    // survey's id: a rare path.)
+    show: (id, o) => display(0, id, 0, {}, !object(o).record),
     // Forgets the respondent, their history and their waiting answers.
     reset: () => {
       user = hash = null;
@@ -164,7 +164,7 @@
       moved();
     };
   }
-  w.addEventListener('popstate', moved);
+  addEventListener('popstate', moved);
   init();
   for (const q of queued) pulso(...q);
   check();

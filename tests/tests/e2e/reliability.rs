@@ -361,6 +361,15 @@ async fn sending_the_outbox_fetches_no_card() {
         pulso_e2e::card(&client).await;
         let shown = fetched().await;
         assert!(shown.iter().any(|u| u.ends_with(".wasm")), "{shown:?}");
+        // A preview has the site's theme (the example's accent) like any card.
+        let accent = client
+            .execute(
+                "return getComputedStyle(document.querySelector('pulso-survey').shadowRoot                  .querySelector('.card')).getPropertyValue('--pulso-accent')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(accent, "#b5542c");
     })
     .await;
     let rows = stack.export_csv().await;
