@@ -203,8 +203,9 @@ async fn run(command: Command) -> Result<(), Error> {
                     sent.emails.len(),
                     sent.events
                 );
-                if !sent.failed.is_empty() {
-                    return Err(format!("not sent: {}", sent.failed.join("; ")).into());
+                let not_sent = [sent.failed, sent.refused].concat();
+                if !not_sent.is_empty() {
+                    return Err(format!("not sent: {}", not_sent.join("; ")).into());
                 }
                 return Ok(());
             }

@@ -321,6 +321,65 @@ async fn a_failed_email_is_tried_again_without_sending_twice_to_the_others() {
     assert_eq!(kinds, ["digest.weekly", "nps.dropped"]);
 }
 
+/// A mailbox the mail server says does not exist (550) is settled for the
+/// period: the digest is done for the others, and the next claims do not
+/// knock on it again; its reply is kept.
+#[tokio::test]
+async fn an_address_refused_for_good_is_not_tried_again() {
+    let sink = Sink::start().await;
+    let app = digest_app(&sink).await;
+    let settings = settings(&app);
+    two_weeks(&app, &settings).await;
+    make_member(&app.store, "ana@shop.test", false, &[("shop", "viewer")]).await;
+    make_member(&app.store, "gone@shop.test", false, &[("shop", "viewer")]).await;
+    sink.refuse_for_good("gone@shop.test");
+    let site = &settings.sites["shop"];
+
+    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.emails, ["ana@shop.test"]);
+    assert!(first.failed.is_empty(), "{:?}", first.failed);
+    assert_eq!(first.refused.len(), 1, "{:?}", first.refused);
+    assert!(
+        first.refused[0].starts_with("gone@shop.test: ") && first.refused[0].contains("550"),
+        "{:?}",
+        first.refused
+    );
+    // Done for the period: a later claim sends nothing, to no one.
+    assert_eq!(
+        app.store.digest_sent("shop", "weekly", W09).await.unwrap(),
+        Some(false)
+    );
+    let later = MONDAY_TEN + 11 * 60_000;
+    let again = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, later);
+    assert_eq!(again.await.unwrap(), None);
+    let settled = app
+        .store
+        .digest_emailed("shop", "weekly", W09)
+        .await
+        .unwrap();
+    assert_eq!(settled.len(), 2, "{settled:?}");
+    let to: Vec<String> = sink.received().iter().flat_map(|m| m.to.clone()).collect();
+    assert_eq!(to, ["ana@shop.test"]);
+    // The server's reply, kept for the operator.
+    let mut db = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let refusals: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT email, refused FROM digest_emails ORDER BY email")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(refusals[0], ("ana@shop.test".into(), None));
+    assert_eq!(refusals[1].0, "gone@shop.test");
+    assert!(
+        refusals[1].1.as_deref().is_some_and(|r| r.contains("550")),
+        "{refusals:?}"
+    );
+}
+
 #[tokio::test]
 async fn caught_up_after_a_stop_and_skipped_when_there_is_nothing_to_say() {
     let sink = Sink::start().await;

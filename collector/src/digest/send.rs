@@ -31,6 +31,9 @@ pub struct Sent {
     pub events: usize,
     /// Emails that failed, with why (tried again with the next claim).
     pub failed: Vec<String>,
+    /// Emails the mail server refused for good, with its reply: settled for
+    /// the period, not tried again (see [`refused_for_good`]).
+    pub refused: Vec<String>,
 }
 
 /// Every minute, each site's digests due (weekly, and daily for those who
@@ -106,6 +109,7 @@ pub async fn send_due(
         emails = sent.emails.len(),
         events = sent.events,
         failed = sent.failed.len(),
+        refused = sent.refused.len(),
         "digest sent"
     );
     Ok(Some(sent))
@@ -139,9 +143,10 @@ pub async fn send_now(
 }
 
 /// The digest to its webhooks (weekly only) and by email to the members of
-/// its cadence. With the claimed period's `label`, each email sent is noted,
-/// and a member it reached before (a claim whose email to another failed) is
-/// not sent it again; the webhook events are keyed, so they never repeat.
+/// its cadence. With the claimed period's `label`, each email sent (or
+/// refused for good) is noted, and a member it reached before (a claim whose
+/// email to another failed) is not sent it again, nor one refused for good;
+/// the webhook events are keyed, so they never repeat.
 async fn deliver(
     settings: &Settings,
     store: &Store,
@@ -187,20 +192,37 @@ async fn deliver(
         .map_or("en", |s| s.default_locale.as_str());
     let w = render::words(lang);
     for (email, name) in recipients {
-        match email_to(smtp, w, digest, &email, &name) {
-            Ok(message) => match transport.send(message).await {
-                Ok(_) => {
-                    if let Some(label) = label {
-                        store
-                            .digest_emailed_to(&site.key, digest.kind.name(), label, &email, now)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                    }
-                    sent.emails.push(email);
-                }
-                Err(error) => sent.failed.push(format!("{email}: {error}")),
-            },
-            Err(error) => sent.failed.push(format!("{email}: {error}")),
+        let message = match email_to(smtp, w, digest, &email, &name) {
+            Ok(message) => message,
+            Err(error) => {
+                sent.failed.push(format!("{email}: {error}"));
+                continue;
+            }
+        };
+        let refusal = match transport.send(message).await {
+            Ok(_) => None,
+            Err(error) if refused_for_good(&error) => Some(error.to_string()),
+            Err(error) => {
+                sent.failed.push(format!("{email}: {error}"));
+                continue;
+            }
+        };
+        if let Some(label) = label {
+            store
+                .digest_emailed_to(
+                    &site.key,
+                    digest.kind.name(),
+                    label,
+                    &email,
+                    now,
+                    refusal.as_deref(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        match refusal {
+            None => sent.emails.push(email),
+            Some(refusal) => sent.refused.push(format!("{email}: {refusal}")),
         }
     }
     Ok(sent)
@@ -271,6 +293,18 @@ fn alert_body(format: crate::webhooks::Format, key: &str, hook: &str, d: &Digest
 /// The connection to the SMTP server: STARTTLS required, or TLS from the
 /// start, or clear text to a relay on this machine; credentials from the
 /// environment.
+/// Whether the mail server refused a recipient for good: 550 (no such
+/// mailbox), 551 (not local) or 553 (a bad address). Every other failure,
+/// a permanent one for the whole session included (530 authentication
+/// required, 554 relay denied: the server's setup, not the address), is
+/// tried again with the next claim.
+pub fn refused_for_good(error: &lettre::transport::smtp::Error) -> bool {
+    error.is_permanent()
+        && error
+            .status()
+            .is_some_and(|code| matches!(u16::from(code), 550 | 551 | 553))
+}
+
 fn transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match smtp.security {
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host),

@@ -113,7 +113,8 @@ impl Store {
         Ok(row.map(|r| r.get::<i64, _>(0) != 0))
     }
 
-    /// Whom `site`'s digest of `kind` for `period` was emailed to already.
+    /// Whom `site`'s digest of `kind` for `period` was emailed to already,
+    /// or refused for good by the mail server: settled for the period.
     pub async fn digest_emailed(
         &self,
         site: &str,
@@ -131,7 +132,8 @@ impl Store {
         .map_err(StoreError::from)
     }
 
-    /// Notes that `site`'s digest of `kind` for `period` reached `email`.
+    /// Notes that `site`'s digest of `kind` for `period` reached `email`, or
+    /// was `refused` for good (the mail server's reply).
     pub async fn digest_emailed_to(
         &self,
         site: &str,
@@ -139,16 +141,18 @@ impl Store {
         period: &str,
         email: &str,
         now: i64,
+        refused: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO digest_emails (site, kind, period, email, sent_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO digest_emails (site, kind, period, email, sent_at, refused)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(site)
         .bind(kind)
         .bind(period)
         .bind(email)
         .bind(now)
+        .bind(refused)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -2,10 +2,11 @@
 //! RFC 5321 for a client that sends mail (greeting, EHLO, MAIL, RCPT, DATA
 //! with dot-stuffing, RSET, NOOP, QUIT), so a test sees the digest's emails
 //! as a mail server gets them. A recipient it is told to refuse gets a
-//! temporary failure (450) at RCPT, as from a full or busy mailbox.
+//! temporary failure (450) at RCPT, as from a full or busy mailbox, or a
+//! permanent one (550), as for a mailbox that does not exist.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -23,7 +24,7 @@ pub struct Received {
 pub struct Sink {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
-    refused: Arc<Mutex<HashSet<String>>>,
+    refused: Arc<Mutex<HashMap<String, &'static [u8]>>>,
 }
 
 impl Sink {
@@ -31,7 +32,7 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let refused = Arc::new(Mutex::new(HashSet::new()));
+        let refused = Arc::new(Mutex::new(HashMap::new()));
         let (kept, refusing) = (received.clone(), refused.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
@@ -48,14 +49,24 @@ impl Sink {
         }
     }
 
-    /// Refuses mail to `email` from now on (`false`: takes it again).
+    /// Refuses mail to `email` for now (450) from now on (`false`: takes
+    /// it again).
     pub fn refuse(&self, email: &str, refuse: bool) {
         let mut refused = self.refused.lock().unwrap();
         if refuse {
-            refused.insert(email.to_owned());
+            refused.insert(
+                email.to_owned(),
+                b"450 4.2.1 mailbox busy, try again later\r\n",
+            );
         } else {
             refused.remove(email);
         }
+    }
+
+    /// Refuses mail to `email` for good (550, no such mailbox).
+    pub fn refuse_for_good(&self, email: &str) {
+        let mut refused = self.refused.lock().unwrap();
+        refused.insert(email.to_owned(), b"550 5.1.1 no such mailbox\r\n");
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -66,7 +77,7 @@ impl Sink {
 async fn session(
     stream: tokio::net::TcpStream,
     kept: Arc<Mutex<Vec<Received>>>,
-    refused: Arc<Mutex<HashSet<String>>>,
+    refused: Arc<Mutex<HashMap<String, &'static [u8]>>>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -92,8 +103,8 @@ async fn session(
             }
             "RCPT" => {
                 let address = address(&command);
-                if refused.lock().unwrap().contains(&address) {
-                    b"450 4.2.1 mailbox busy, try again later\r\n"
+                if let Some(&refusal) = refused.lock().unwrap().get(&address) {
+                    refusal
                 } else {
                     to.push(address);
                     b"250 OK\r\n"
