@@ -380,6 +380,35 @@ async fn an_address_refused_for_good_is_not_tried_again() {
     );
 }
 
+/// A server that took none of the digest's emails may be refusing the
+/// sender, not the address: its 550 is tried again with the next claim.
+#[tokio::test]
+async fn a_refusal_by_a_server_that_took_no_email_is_tried_again() {
+    let sink = Sink::start().await;
+    let app = digest_app(&sink).await;
+    let settings = settings(&app);
+    two_weeks(&app, &settings).await;
+    make_member(&app.store, "gone@shop.test", false, &[("shop", "viewer")]).await;
+    sink.refuse_for_good("gone@shop.test");
+    let site = &settings.sites["shop"];
+
+    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.emails.is_empty() && first.refused.is_empty(),
+        "{first:?}"
+    );
+    assert_eq!(first.failed.len(), 1, "{:?}", first.failed);
+    assert_eq!(
+        app.store.digest_sent("shop", "weekly", W09).await.unwrap(),
+        None
+    );
+    let emailed = app.store.digest_emailed("shop", "weekly", W09);
+    assert!(emailed.await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn caught_up_after_a_stop_and_skipped_when_there_is_nothing_to_say() {
     let sink = Sink::start().await;

@@ -175,11 +175,13 @@ async fn deliver(
         .digest_recipients(&site.key, cadence)
         .await
         .map_err(|e: StoreError| e.to_string())?;
+    let mut reached_before = false;
     if let Some(label) = label {
         let reached = store
             .digest_emailed(&site.key, digest.kind.name(), label)
             .await
             .map_err(|e| e.to_string())?;
+        reached_before = !reached.is_empty();
         recipients.retain(|(email, _)| !reached.contains(email));
     }
     if recipients.is_empty() {
@@ -191,6 +193,7 @@ async fn deliver(
         .first()
         .map_or("en", |s| s.default_locale.as_str());
     let w = render::words(lang);
+    let mut refusals = Vec::new();
     for (email, name) in recipients {
         let message = match email_to(smtp, w, digest, &email, &name) {
             Ok(message) => message,
@@ -199,33 +202,48 @@ async fn deliver(
                 continue;
             }
         };
-        let refusal = match transport.send(message).await {
-            Ok(_) => None,
-            Err(error) if refused_for_good(&error) => Some(error.to_string()),
-            Err(error) => {
-                sent.failed.push(format!("{email}: {error}"));
-                continue;
+        match transport.send(message).await {
+            Ok(_) => {
+                note(store, site, digest, label, &email, now, None).await?;
+                sent.emails.push(email);
             }
-        };
-        if let Some(label) = label {
-            store
-                .digest_emailed_to(
-                    &site.key,
-                    digest.kind.name(),
-                    label,
-                    &email,
-                    now,
-                    refusal.as_deref(),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            Err(error) if refused_for_good(&error) => refusals.push((email, error.to_string())),
+            Err(error) => sent.failed.push(format!("{email}: {error}")),
         }
-        match refusal {
-            None => sent.emails.push(email),
-            Some(refusal) => sent.refused.push(format!("{email}: {refusal}")),
+    }
+    // An address is refused for good only by a server that took another
+    // (now, or at an earlier claim): one that took none may refuse the
+    // sender or be set up wrong, and is tried again.
+    let took_one = !sent.emails.is_empty() || reached_before;
+    for (email, refusal) in refusals {
+        if took_one {
+            note(store, site, digest, label, &email, now, Some(&refusal)).await?;
+            sent.refused.push(format!("{email}: {refusal}"));
+        } else {
+            sent.failed.push(format!("{email}: {refusal}"));
         }
     }
     Ok(sent)
+}
+
+/// Notes, for a claimed period (`label`), that `email` got the digest or
+/// was `refused` it for good.
+async fn note(
+    store: &Store,
+    site: &Site,
+    digest: &Digest,
+    label: Option<&str>,
+    email: &str,
+    now: i64,
+    refused: Option<&str>,
+) -> Result<(), String> {
+    let Some(label) = label else {
+        return Ok(());
+    };
+    store
+        .digest_emailed_to(&site.key, digest.kind.name(), label, email, now, refused)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The webhook events of a weekly digest: `digest.weekly` for the webhooks
@@ -290,14 +308,13 @@ fn alert_body(format: crate::webhooks::Format, key: &str, hook: &str, d: &Digest
     }
 }
 
-/// The connection to the SMTP server: STARTTLS required, or TLS from the
-/// start, or clear text to a relay on this machine; credentials from the
-/// environment.
 /// Whether the mail server refused a recipient for good: 550 (no such
 /// mailbox), 551 (not local) or 553 (a bad address). Every other failure,
 /// a permanent one for the whole session included (530 authentication
 /// required, 554 relay denied: the server's setup, not the address), is
-/// tried again with the next claim.
+/// tried again with the next claim; so is a refusal from a server that took
+/// none of the digest's other emails (a sender it refuses, say, is refused
+/// at every address).
 pub fn refused_for_good(error: &lettre::transport::smtp::Error) -> bool {
     error.is_permanent()
         && error
@@ -305,6 +322,9 @@ pub fn refused_for_good(error: &lettre::transport::smtp::Error) -> bool {
             .is_some_and(|code| matches!(u16::from(code), 550 | 551 | 553))
 }
 
+/// The connection to the SMTP server: STARTTLS required, or TLS from the
+/// start, or clear text to a relay on this machine; credentials from the
+/// environment.
 fn transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match smtp.security {
         SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host),
