@@ -92,7 +92,8 @@
   }).catch(warn);
   // boot.js imports the card and shows it (not without WebAssembly); the
   // options' names are one letter each (see boot.js): survey (s, or its id
-  // for a preview, or 1: a reply waits), theme (t), respondent (r), user id
+  // for a preview, or 1: a reply waits), theme (t; a preview's is looked up
+  // by boot.js), respondent (r), user id
   // (u) and its hash (h), preview (v), step (p), page (g), props (o), locale (l),
   // traits (k: boot.js sends the survey's keep_traits of them). The wasm
   // is fetched beside it, one round trip for both; a failed fetch is warned
