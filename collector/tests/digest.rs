@@ -321,20 +321,27 @@ async fn a_failed_email_is_tried_again_without_sending_twice_to_the_others() {
     assert_eq!(kinds, ["digest.weekly", "nps.dropped"]);
 }
 
+/// Two weeks of answers and, as viewers of the shop, `others` and
+/// gone@shop.test, whose mailbox the mail server says does not exist.
+async fn gone_among(others: &[&str]) -> (Sink, App, Settings) {
+    let sink = Sink::start().await;
+    let app = digest_app(&sink).await;
+    let settings = settings(&app);
+    two_weeks(&app, &settings).await;
+    for email in others.iter().chain(&["gone@shop.test"]) {
+        make_member(&app.store, email, false, &[("shop", "viewer")]).await;
+    }
+    sink.refuse_for_good("gone@shop.test");
+    (sink, app, settings)
+}
+
 /// A mailbox the mail server says does not exist (550) is settled for the
 /// period: the digest is done for the others, and the next claims do not
 /// knock on it again; its reply is kept.
 #[tokio::test]
 async fn an_address_refused_for_good_is_not_tried_again() {
-    let sink = Sink::start().await;
-    let app = digest_app(&sink).await;
-    let settings = settings(&app);
-    two_weeks(&app, &settings).await;
-    make_member(&app.store, "ana@shop.test", false, &[("shop", "viewer")]).await;
-    make_member(&app.store, "gone@shop.test", false, &[("shop", "viewer")]).await;
-    sink.refuse_for_good("gone@shop.test");
+    let (sink, app, settings) = gone_among(&["ana@shop.test"]).await;
     let site = &settings.sites["shop"];
-
     let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
         .await
         .unwrap()
@@ -384,14 +391,8 @@ async fn an_address_refused_for_good_is_not_tried_again() {
 /// sender, not the address: its 550 is tried again with the next claim.
 #[tokio::test]
 async fn a_refusal_by_a_server_that_took_no_email_is_tried_again() {
-    let sink = Sink::start().await;
-    let app = digest_app(&sink).await;
-    let settings = settings(&app);
-    two_weeks(&app, &settings).await;
-    make_member(&app.store, "gone@shop.test", false, &[("shop", "viewer")]).await;
-    sink.refuse_for_good("gone@shop.test");
+    let (_sink, app, settings) = gone_among(&[]).await;
     let site = &settings.sites["shop"];
-
     let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
         .await
         .unwrap()
