@@ -130,6 +130,17 @@ export function boot(base, site, store, wasm) {
     } catch (e) {}
   };
 
+  // An answer's id (its display's too), in time order: a UUIDv7, the clock's
+  // milliseconds, then random bits from a blob URL's UUID (there also where
+  // crypto.randomUUID is missing, on pages not served over https). New ids
+  // sort after older ones, so the collector's index of ids takes each new
+  // answer on its last page, not on a random page of its own (see
+  // ARCHITECTURE.md, "ids in time order").
+  var timeId = function () {
+    var t = Date.now().toString(16).padStart(12, '0');
+    return t.slice(0, 8) + '-' + t.slice(8) + '-7' + URL.createObjectURL(new Blob).slice(-21);
+  };
+
   // The card's wasm sits beside this module, under the same hash. A load that
   // failed (a network blip) is tried again, from the wasm's own URL, by the
   // next survey of this page view (single-page apps live long).
@@ -188,7 +199,7 @@ export function boot(base, site, store, wasm) {
       // display without personal data (for the response rate), through
       // the outbox.
       // The display's id is the answer's too (`i`).
-      var d = { id: o.i = URL.createObjectURL(new Blob).slice(-36), rev: 1, site: site, survey: o.s.id, step: o.p, display: 'shown' };
+      var d = { id: o.i = timeId(), rev: 1, site: site, survey: o.s.id, step: o.p, display: 'shown' };
       o.n = function (k) {
         var t;
         if (o.v) return;

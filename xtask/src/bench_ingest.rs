@@ -119,10 +119,24 @@ struct Load {
     errors: u64,
 }
 
-fn load(bin: &Path, url: &str, path: &str, concurrency: usize, limit: &str) -> Result<Load> {
-    eprintln!("$ pulso-bench load {url} {path} {concurrency} {limit}");
+/// `random_ids`: answer ids random (v4), as cards made them before, instead
+/// of in time order (see `ids` in pulso-bench).
+fn load(
+    bin: &Path,
+    url: &str,
+    path: &str,
+    concurrency: usize,
+    limit: &str,
+    random_ids: bool,
+) -> Result<Load> {
+    let concurrency = concurrency.to_string();
+    let mut args = vec!["load", url, path, &concurrency, limit];
+    if random_ids {
+        args.push("--random-ids");
+    }
+    eprintln!("$ pulso-bench {}", args.join(" "));
     let out = Command::new(bin)
-        .args(["load", url, path, &concurrency.to_string(), limit])
+        .args(&args)
         .output()
         .map_err(|e| format!("cannot run the load generator: {e}"))?;
     let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -144,15 +158,21 @@ fn median(mut loads: Vec<Load>) -> Load {
     loads.swap_remove(loads.len() / 2)
 }
 
+/// A server of `POST /v1/responses` that takes its turn beside ingest in the
+/// same rounds, and whether the load generator sends it random answer ids.
+struct Other<'a> {
+    server: &'a Server,
+    random_ids: bool,
+}
+
 /// The ingest table of one backend; the lowest and highest ratios of ingest
 /// to no-op, with the clients of the highest.
-/// `others` (servers of `POST /v1/responses`) take their turns in the
-/// same rounds.
+/// `others` take their turns in the same rounds.
 fn ingest(
     bin: &Path,
     backend: &str,
     server: &Server,
-    others: &[&Server],
+    others: &[Other],
     table: &mut String,
 ) -> Result<Rates> {
     let mut rates = Rates {
@@ -174,7 +194,16 @@ fn ingest(
             let (mut noop, mut real) = (None, None);
             for turn in (0..turns).map(|t| (t + round) % turns) {
                 match turn {
-                    0 => noop = Some(load(bin, &server.url, "/bench/noop", concurrency, SECONDS)?),
+                    0 => {
+                        noop = Some(load(
+                            bin,
+                            &server.url,
+                            "/bench/noop",
+                            concurrency,
+                            SECONDS,
+                            false,
+                        )?)
+                    }
                     1 => {
                         real = Some(load(
                             bin,
@@ -182,14 +211,16 @@ fn ingest(
                             "/v1/responses",
                             concurrency,
                             SECONDS,
+                            false,
                         )?)
                     }
                     n => theirs[n - 2].push(load(
                         bin,
-                        &others[n - 2].url,
+                        &others[n - 2].server.url,
                         "/v1/responses",
                         concurrency,
                         SECONDS,
+                        others[n - 2].random_ids,
                     )?),
                 }
             }
@@ -250,23 +281,48 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
     let rest = sqlite.memory();
     let fsync = fsync_ms(&dir)?;
     // Beside it, in the same rounds: the collector on a database that keeps
-    // no rollups, and the handler a user would write instead.
+    // no rollups, the handler a user would write instead, and the collector
+    // sent random answer ids (as cards made them before).
     let plain_db = dir.join("ingest-no-rollups.db");
     let peer_db = dir.join("ingest-peer.db");
+    let random_db = dir.join("ingest-random-ids.db");
     for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", plain_db.display()));
-        let _ = std::fs::remove_file(format!("{}{suffix}", peer_db.display()));
+        for db in [&plain_db, &peer_db, &random_db] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
     }
     let plain_url = format!("sqlite://{}", plain_db.display());
     let plain = Server::spawn(bin, &["serve", &plain_url, "--no-rollups"])?;
     let peer = Server::spawn(bin, &["peer", &peer_db.to_string_lossy()])?;
-    let lite = ingest(bin, "SQLite", &sqlite, &[&plain, &peer], &mut table)?;
-    drop((plain, peer));
+    let random = Server::start(bin, &format!("sqlite://{}", random_db.display()))?;
+    let others = [
+        Other {
+            server: &plain,
+            random_ids: false,
+        },
+        Other {
+            server: &peer,
+            random_ids: false,
+        },
+        Other {
+            server: &random,
+            random_ids: true,
+        },
+    ];
+    let lite = ingest(bin, "SQLite", &sqlite, &others, &mut table)?;
+    drop((plain, peer, random));
     let peers = peers_section(&lite);
     // Up to a million stored answers, then the memory again.
     let stored = count_answers(bin, &db)?;
     let more = 1_000_000u64.saturating_sub(stored);
-    load(bin, &sqlite.url, "/v1/responses", 64, &more.to_string())?;
+    load(
+        bin,
+        &sqlite.url,
+        "/v1/responses",
+        64,
+        &more.to_string(),
+        false,
+    )?;
     let after = sqlite.memory();
     let total = count_answers(bin, &db)?;
     drop(sqlite);
@@ -282,7 +338,8 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
          `pulso-bench serve` runs the collector (rate limits off) with a no-op endpoint, `POST \
          /bench/noop`, beside `POST /v1/responses` on the same server and port, behind the same layers; \
          the load generator is a separate process (`pulso-bench load`, keep-alive connections, every \
-         answer a new id) on loopback. Each level runs {ROUNDS} rounds of {SECONDS} per endpoint, the \
+         answer a new one with ids as browsers make them: the card's answer id in time order, a \
+         UUIDv7, and the loader's respondent id, random, a new respondent each time) on loopback. Each level runs {ROUNDS} rounds of {SECONDS} per endpoint, the \
          servers taking turns in an order rotated each round; a row shows the median round of each (its rate and latency). \
          \"ingest / no-op\" is the ratio of their rates in the same run (in brackets, the lowest and \
          highest of the rounds' ratios): what validating and durably storing an answer costs \
@@ -328,20 +385,21 @@ pub fn ingest_section(bin: &Path) -> Result<String> {
 /// handler a user would write (`pulso-bench peer`), from the same rounds.
 fn peers_section(lite: &Rates) -> String {
     let mut table = String::from(
-        "| clients | no-op | Pulso | Pulso without rollups | plain handler | Pulso / plain handler | Pulso / no-op | with / without rollups |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| clients | no-op | Pulso | Pulso without rollups | plain handler | Pulso, random answer ids | Pulso / plain handler | Pulso / no-op | with / without rollups | time-ordered / random ids |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut verdicts = Vec::new();
     let mut worst_rollups = f64::MAX;
     for (clients, noop, pulso, others) in &lite.levels {
-        let (plain, peer) = (others[0], others[1]);
+        let (plain, peer, random) = (others[0], others[1], others[2]);
         worst_rollups = worst_rollups.min(pulso / plain);
         let _ = writeln!(
             table,
-            "| {clients} | {noop:.0} | {pulso:.0} | {plain:.0} | {peer:.0} | {:.1} | {:.2} | {:.2} |",
+            "| {clients} | {noop:.0} | {pulso:.0} | {plain:.0} | {peer:.0} | {random:.0} | {:.1} | {:.2} | {:.2} | {:.2} |",
             pulso / peer,
             pulso / noop,
-            pulso / plain
+            pulso / plain,
+            pulso / random
         );
         let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
         if *clients == 64 {
@@ -370,7 +428,13 @@ fn peers_section(lite: &Rates) -> String {
          dropped (what the rollups cost ingest); and the plain handler a user would write instead \
          (`pulso-bench peer`: axum, the answer as JSON, one sqlx transaction per answer through \
          sqlx's default pool, the same upsert by id and revision, into an SQLite file with WAL and \
-         `synchronous=FULL`). Same machine, same load generator, same bodies.\n\n{table}\n\
+         `synchronous=FULL`). Same machine, same load generator, same bodies; except for \
+         \"Pulso, random answer ids\": the collector as shipped, on a database of its own, sent \
+         answer ids that are random (v4) UUIDs, as the card made them before its ids were put in \
+         time order. A random id lands on a random page of the index of ids, so each answer of a \
+         batch dirties a page of its own, which the commit writes to the WAL; ids in time order \
+         share the index's last page. (The respondent ids stay random: the loader makes one per \
+         browser, long before most of its answers.)\n\n{table}\n\
          Targets: {}.\n",
         verdicts.join("; ")
     )

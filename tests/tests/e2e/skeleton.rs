@@ -11,6 +11,7 @@ use pulso_e2e::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn funnel_answer_lands_in_the_csv_export() {
     let stack = Stack::start().await;
+    let started = now_ms();
     let shop = stack.shop.clone();
     with_browser(move |client| async move {
         client.goto(&shop).await.unwrap();
@@ -63,6 +64,23 @@ async fn funnel_answer_lands_in_the_csv_export() {
     assert_eq!(col("locale"), "en");
     assert_eq!(col("survey"), "checkout_nps");
     assert_eq!(col("props"), r#"{"plan":"standard","total":24.0}"#);
+    // The card made the answer's id in time order: a UUIDv7 of its clock
+    // (the machine's, here) while the test ran.
+    let id = col("id");
+    assert_eq!(&id[14..15], "7", "{id}");
+    let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+    let at = hex(&id[..8]) << 16 | hex(&id[9..13]);
+    assert!(
+        (started..=now_ms()).contains(&at),
+        "{id}: {at} not in the test's time"
+    );
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 /// A page with no due survey pays for the loader and the configuration only:

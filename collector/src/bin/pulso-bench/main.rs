@@ -23,10 +23,11 @@
 //!   pulso-bench signin             failed sign-ins over HTTP on loopback, a wrong password
 //!                                  for an account against an email with none, in alternating
 //!                                  rounds; milliseconds per attempt
-//!   pulso-bench load URL PATH CONCURRENCY LIMIT
+//!   pulso-bench load URL PATH CONCURRENCY LIMIT [--random-ids]
 //!                                  the load generator: CONCURRENCY clients post answers with
-//!                                  keep-alive to URL/PATH for LIMIT ("5s") or LIMIT answers;
-//!                                  prints rate and latency percentiles
+//!                                  keep-alive to URL/PATH for LIMIT ("5s") or LIMIT answers,
+//!                                  with ids as browsers make them (see `ids`); prints rate and
+//!                                  latency percentiles
 
 use std::time::Instant;
 
@@ -565,13 +566,51 @@ async fn signin() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The load generator. Every answer has an id of its own (a run prefix from
-/// the clock, then a counter), so every post creates an answer.
+/// A random (v4) UUID.
+fn random_uuid() -> String {
+    let x = fastrand::u128(..);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        (x >> 96) as u32,
+        (x >> 80) as u16,
+        (x >> 68) as u16 & 0xfff,
+        8 | (x >> 66) as u8 & 3,
+        (x >> 48) as u16 & 0xfff,
+        x as u64 & 0xffff_ffff_ffff
+    )
+}
+
+/// An answer's id and its respondent's, as browsers make them: the card's
+/// answer id is a UUIDv7 (the clock's milliseconds, then random bits:
+/// boot.js), the loader's respondent id a random UUID, made once per browser.
+/// With `random_ids`, the answer's id is a random UUID as well, as cards made
+/// it before (the benchmark's comparison of the two).
+fn ids(random_ids: bool) -> (String, String) {
+    let id = if random_ids {
+        random_uuid()
+    } else {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let tail = random_uuid();
+        format!("{:08x}-{:04x}-7{}", ms >> 16, ms & 0xffff, &tail[15..])
+    };
+    (id, random_uuid())
+}
+
+/// The load generator. Every answer has an id of its own and a respondent of
+/// its own (see [`ids`]), so every post creates an answer.
 async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
+    let (args, random_ids) = match args {
+        [rest @ .., flag] if flag == "--random-ids" => (rest, true),
+        _ => (args, false),
+    };
     let [url, path, concurrency, limit] = args else {
-        return Err("usage: pulso-bench load URL PATH CONCURRENCY SECONDSs|COUNT".into());
+        return Err(
+            "usage: pulso-bench load URL PATH CONCURRENCY SECONDSs|COUNT [--random-ids]".into(),
+        );
     };
     let concurrency: usize = concurrency.parse()?;
     let (deadline, count) = match limit.strip_suffix('s') {
@@ -581,9 +620,6 @@ async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => (None, limit.parse()?),
     };
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos() as u32;
     let next = Arc::new(AtomicU64::new(0));
     let target = format!("{url}{path}");
     let client = reqwest::Client::builder()
@@ -601,8 +637,9 @@ async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
                     if n >= count || deadline.is_some_and(|d| started.elapsed() >= d) {
                         break;
                     }
+                    let (id, respondent) = ids(random_ids);
                     let body = format!(
-                        r#"{{"id":"{run:08x}-0000-4000-8000-{n:012x}","rev":1,"site":"shop","survey":"checkout_nps","respondent":"load-{n}","score":{},"step":"checkout_done","page":"/done","locale":"en","props":{{"plan":"pro","total":24}}}}"#,
+                        r#"{{"id":"{id}","rev":1,"site":"shop","survey":"checkout_nps","respondent":"{respondent}","score":{},"step":"checkout_done","page":"/done","locale":"en","props":{{"plan":"pro","total":24}}}}"#,
                         n % 11
                     );
                     let sent = Instant::now();
@@ -646,4 +683,42 @@ async fn load(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         })
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The version digit and the variant's first digit of a UUID.
+    fn version_and_variant(id: &str) -> (char, char) {
+        assert!(survey::is_uuid(id), "{id}");
+        (id.as_bytes()[14] as char, id.as_bytes()[19] as char)
+    }
+
+    #[test]
+    fn ids_are_shaped_as_browsers_make_them() {
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+        };
+        let before = now();
+        let (id, respondent) = ids(false);
+        let ms = u64::from_str_radix(&id[..8], 16).unwrap() << 16
+            | u64::from_str_radix(&id[9..13], 16).unwrap();
+        assert!((before..=now()).contains(&ms), "{id}");
+        let (version, variant) = version_and_variant(&id);
+        assert_eq!(version, '7');
+        assert!("89ab".contains(variant), "{id}");
+        let (version, variant) = version_and_variant(&respondent);
+        assert_eq!(version, '4');
+        assert!("89ab".contains(variant), "{respondent}");
+        // Random tails: two ids of one millisecond still differ.
+        assert_ne!(ids(false).0[15..], ids(false).0[15..]);
+
+        let (random, _) = ids(true);
+        assert_eq!(version_and_variant(&random).0, '4');
+        assert_ne!(random, ids(true).0);
+    }
 }
