@@ -627,8 +627,8 @@ pub fn visible_section() -> Result<String> {
          Both clocks start at the page's navigation and stop when the card's box is first laid out \
          (polled each animation frame): each pays for its own scripts and its configuration fetch. \
          Medians: warm = one browser, the page loaded again for each of {} samples (HTTP cache \
-         filled); cold = a new browser with an empty cache for each of {} samples, the two cards \
-         alternating.\n\n{table}\n\
+         filled); cold = a new browser with an empty cache for each of {} samples; the two cards \
+         alternate, each first in every other round.\n\n{table}\n\
          Targets: warm at most 1.2× the plain-JS card — {:.3}×: {}; cold at most 1.5× — \
          {:.3}×: {}.\n",
         number(&["warm_samples"]),
