@@ -79,6 +79,15 @@ async fn two_weeks(app: &App, settings: &Settings) {
     answers(app, settings, 300, 30, 3, w48 - 3 * DAY).await;
 }
 
+/// The shop's weekly digest as `send_due` sends it at `at` (it must be due).
+async fn weekly_sent(app: &App, settings: &Settings, at: i64) -> digest::send::Sent {
+    let site = &settings.sites["shop"];
+    digest::send::send_due(settings, &app.store, site, Kind::Weekly, at)
+        .await
+        .unwrap()
+        .expect("a digest due")
+}
+
 async fn outbox(app: &App) -> Vec<(String, String, Value)> {
     let mut db = sqlx::AnyConnection::connect(&app.database_url)
         .await
@@ -278,10 +287,7 @@ async fn a_failed_email_is_tried_again_without_sending_twice_to_the_others() {
     sink.refuse("owner@shop.test", true);
     let site = &settings.sites["shop"];
 
-    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = weekly_sent(&app, &settings, MONDAY_TEN).await;
     assert_eq!(first.emails, ["ana@shop.test"]);
     assert_eq!(first.failed.len(), 1, "{:?}", first.failed);
     assert!(
@@ -301,10 +307,7 @@ async fn a_failed_email_is_tried_again_without_sending_twice_to_the_others() {
     let held = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, minute).await;
     assert_eq!(held.unwrap(), None);
     let later = MONDAY_TEN + 11 * 60_000;
-    let second = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, later)
-        .await
-        .unwrap()
-        .unwrap();
+    let second = weekly_sent(&app, &settings, later).await;
     assert_eq!(second.emails, ["owner@shop.test"]);
     assert!(second.failed.is_empty(), "{:?}", second.failed);
     assert_eq!(
@@ -342,10 +345,7 @@ async fn gone_among(others: &[&str]) -> (Sink, App, Settings) {
 async fn an_address_refused_for_good_is_not_tried_again() {
     let (sink, app, settings) = gone_among(&["ana@shop.test"]).await;
     let site = &settings.sites["shop"];
-    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = weekly_sent(&app, &settings, MONDAY_TEN).await;
     assert_eq!(first.emails, ["ana@shop.test"]);
     assert!(first.failed.is_empty(), "{:?}", first.failed);
     assert_eq!(first.refused.len(), 1, "{:?}", first.refused);
@@ -392,11 +392,7 @@ async fn an_address_refused_for_good_is_not_tried_again() {
 #[tokio::test]
 async fn a_refusal_by_a_server_that_took_no_email_is_tried_again() {
     let (_sink, app, settings) = gone_among(&[]).await;
-    let site = &settings.sites["shop"];
-    let first = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, MONDAY_TEN)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = weekly_sent(&app, &settings, MONDAY_TEN).await;
     assert!(
         first.emails.is_empty() && first.refused.is_empty(),
         "{first:?}"
@@ -432,10 +428,7 @@ async fn caught_up_after_a_stop_and_skipped_when_there_is_nothing_to_say() {
     // on Wednesday: W10's digest goes then.
     answers(&app, &settings, 0, 5, 9, MONDAY_TEN + DAY).await;
     let wednesday = MONDAY_TEN + 9 * DAY;
-    let sent = digest::send::send_due(&settings, &app.store, site, Kind::Weekly, wednesday)
-        .await
-        .unwrap()
-        .unwrap();
+    let sent = weekly_sent(&app, &settings, wednesday).await;
     assert_eq!(sent.emails, ["ana@shop.test"]);
     assert_eq!(
         app.store
